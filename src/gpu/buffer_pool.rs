@@ -1,0 +1,105 @@
+//! Buffer pool: a dropped tensor's buffer goes back to a free list keyed by
+//! (size class, usage) and the next tensor of that class takes it, so repeated
+//! work allocates nothing once warm.
+//!
+//! Reuse is safe without fences: every command touching a pooled buffer is
+//! recorded in queue order, so a later user of a recycled buffer runs after the
+//! earlier ones. The one operation that jumps the queue, `Queue::write_buffer`,
+//! is only issued after pending commands are submitted (see `Recorder`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Sizes are rounded up to this many bytes, so near-equal shapes share buffers
+/// and every buffer can be bound as `array<vec4<f32>>`.
+const SIZE_CLASS: u64 = 256;
+
+/// Allocation counters. `allocations` stops growing once a workload is warm.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Buffers created on the device.
+    pub allocations: u64,
+    /// Requests served from the free lists.
+    pub reuses: u64,
+    /// Bytes of every buffer the pool created (held by tensors or free).
+    pub bytes_held: u64,
+    /// The most bytes held at any time.
+    pub peak_bytes_held: u64,
+}
+
+type Key = (u64, u32);
+
+#[derive(Default)]
+struct PoolState {
+    free: HashMap<Key, Vec<wgpu::Buffer>>,
+    stats: PoolStats,
+}
+
+pub(crate) struct BufferPool {
+    device: wgpu::Device,
+    state: Mutex<PoolState>,
+}
+
+/// A buffer on loan from the pool; returned when dropped.
+pub(crate) struct PooledBuffer {
+    buffer: Option<wgpu::Buffer>,
+    key: Key,
+    pool: Arc<BufferPool>,
+}
+
+impl BufferPool {
+    pub fn new(device: wgpu::Device) -> Arc<Self> {
+        Arc::new(Self {
+            device,
+            state: Mutex::default(),
+        })
+    }
+
+    pub fn take(self: &Arc<Self>, bytes: u64, usage: wgpu::BufferUsages) -> PooledBuffer {
+        let size = bytes.max(1).div_ceil(SIZE_CLASS) * SIZE_CLASS;
+        let key = (size, usage.bits());
+        let mut state = self.state.lock().unwrap();
+        let buffer = match state.free.get_mut(&key).and_then(Vec::pop) {
+            Some(buffer) => {
+                state.stats.reuses += 1;
+                buffer
+            }
+            None => {
+                let stats = &mut state.stats;
+                stats.allocations += 1;
+                stats.bytes_held += size;
+                stats.peak_bytes_held = stats.peak_bytes_held.max(stats.bytes_held);
+                self.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("gpugan pooled"),
+                    size,
+                    usage,
+                    mapped_at_creation: false,
+                })
+            }
+        };
+        PooledBuffer {
+            buffer: Some(buffer),
+            key,
+            pool: Arc::clone(self),
+        }
+    }
+
+    pub fn stats(&self) -> PoolStats {
+        self.state.lock().unwrap().stats
+    }
+}
+
+impl PooledBuffer {
+    pub fn buffer(&self) -> &wgpu::Buffer {
+        self.buffer.as_ref().expect("pooled buffer present until drop")
+    }
+}
+
+impl Drop for PooledBuffer {
+    fn drop(&mut self) {
+        if let Some(buffer) = self.buffer.take() {
+            let mut state = self.pool.state.lock().unwrap();
+            state.free.entry(self.key).or_default().push(buffer);
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! `Gpu`: the device, queue, buffer pool, pipeline cache and the recorder that
+//! batches dispatches. Cheap to clone; tests share one per process.
+
+use std::sync::{Arc, Mutex};
+
+use super::adapter::{AdapterChoice, choose_adapter, new_instance};
+use super::buffer_pool::{BufferPool, PoolStats};
+use super::pipelines::{Kernel, PipelineCache};
+use super::recorder::Recorder;
+use super::tensor::Tensor;
+use crate::error::{Error, Result};
+
+#[derive(Clone)]
+pub struct Gpu {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    pool: Arc<BufferPool>,
+    pipelines: PipelineCache,
+    recorder: Mutex<Recorder>,
+}
+
+const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+const STAGING_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
+
+impl Gpu {
+    /// Opens the adapter `choice` selects (see `AdapterChoice`).
+    pub fn new(choice: &AdapterChoice) -> Result<Self> {
+        let instance = new_instance(choice.backends()?);
+        let adapter = choose_adapter(&instance, choice)?;
+        let info = adapter.get_info();
+        // Ask for everything the adapter offers: large storage buffers matter
+        // more here than portability of the limits themselves.
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("gpugan"),
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| Error::Device {
+            adapter: info.name.clone(),
+            reason: e.to_string(),
+        })?;
+        let align = u64::from(limits.min_uniform_buffer_offset_alignment).max(256);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pool: BufferPool::new(device.clone()),
+                recorder: Mutex::new(Recorder::new(&device, align)),
+                pipelines: PipelineCache::default(),
+                info,
+                limits,
+                device,
+                queue,
+            }),
+        })
+    }
+
+    pub fn info(&self) -> &wgpu::AdapterInfo {
+        &self.inner.info
+    }
+
+    pub fn limits(&self) -> &wgpu::Limits {
+        &self.inner.limits
+    }
+
+    pub fn is_cpu(&self) -> bool {
+        self.inner.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    pub fn pool_stats(&self) -> PoolStats {
+        self.inner.pool.stats()
+    }
+
+    /// Number of distinct pipelines compiled so far.
+    pub fn pipeline_count(&self) -> usize {
+        self.inner.pipelines.len()
+    }
+
+    /// A tensor with unspecified contents (a recycled buffer, possibly stale).
+    pub fn empty(&self, shape: &[usize]) -> Result<Tensor> {
+        let n: usize = shape.iter().product();
+        if n == 0 {
+            return Err(Error::Invalid {
+                op: "tensor",
+                reason: format!("shape {shape:?} has no elements"),
+            });
+        }
+        let bytes = (n * 4) as u64;
+        let max = self.inner.limits.max_storage_buffer_binding_size;
+        if bytes > max {
+            return Err(Error::Invalid {
+                op: "tensor",
+                reason: format!("shape {shape:?} needs {bytes} bytes; the adapter binds at most {max}"),
+            });
+        }
+        Ok(Tensor::new(self.inner.pool.take(bytes, TENSOR_USAGE), shape.to_vec()))
+    }
+
+    /// Uploads `data` as a tensor of `shape`.
+    pub fn upload(&self, data: &[f32], shape: &[usize]) -> Result<Tensor> {
+        let t = self.empty(shape)?;
+        crate::error::expect_shape("upload", "element count", &[t.len()], &[data.len()])?;
+        // Pending commands may still use the recycled buffer: submit them first,
+        // since write_buffer runs ahead of anything recorded but not submitted.
+        let mut rec = self.inner.recorder.lock().unwrap();
+        rec.flush(&self.inner.queue);
+        self.inner.queue.write_buffer(t.buffer(), 0, bytemuck::cast_slice(data));
+        Ok(t)
+    }
+
+    /// Reads a tensor back to the host, waiting for every pending command.
+    pub fn read(&self, t: &Tensor) -> Result<Vec<f32>> {
+        let bytes = (t.len() * 4) as u64;
+        let staging = self.inner.pool.take(bytes, STAGING_USAGE);
+        {
+            let mut rec = self.inner.recorder.lock().unwrap();
+            rec.encoder(&self.inner.device)
+                .copy_buffer_to_buffer(t.buffer(), 0, staging.buffer(), 0, bytes);
+            rec.flush(&self.inner.queue);
+        }
+        let slice = staging.buffer().slice(..bytes);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv()
+            .map_err(|e| Error::Readback(e.to_string()))?
+            .map_err(|e| Error::Readback(e.to_string()))?;
+        let data = {
+            let view = slice.get_mapped_range().map_err(|e| Error::Readback(e.to_string()))?;
+            bytemuck::cast_slice::<u8, f32>(&view).to_vec()
+        };
+        staging.buffer().unmap();
+        Ok(data)
+    }
+
+    /// Submits pending work and blocks until the GPU has finished it.
+    pub fn sync(&self) -> Result<()> {
+        self.inner.recorder.lock().unwrap().flush(&self.inner.queue);
+        self.wait()
+    }
+
+    fn wait(&self) -> Result<()> {
+        self.inner
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| Error::Readback(e.to_string()))
+    }
+
+    /// Records one dispatch of `kernel`. Binding 0 is the params uniform,
+    /// the storage buffers sit at the bindings given. Submitted with the next flush.
+    pub(crate) fn dispatch<P: bytemuck::Pod>(
+        &self,
+        kernel: &Kernel,
+        params: &P,
+        buffers: &[(u32, &wgpu::Buffer)],
+        workgroups: [u32; 3],
+    ) {
+        let inner = &*self.inner;
+        let pipeline = inner.pipelines.get(&inner.device, kernel);
+        let layout = pipeline.get_bind_group_layout(0);
+        let mut rec = inner.recorder.lock().unwrap();
+        let bytes = bytemuck::bytes_of(params);
+        let offset = rec.push_params(&inner.device, &inner.queue, bytes);
+        let params_binding = wgpu::BufferBinding {
+            buffer: &rec.arena,
+            offset,
+            size: wgpu::BufferSize::new((bytes.len() as u64).div_ceil(16) * 16),
+        };
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(params_binding),
+        }];
+        entries.extend(buffers.iter().map(|&(binding, b)| wgpu::BindGroupEntry {
+            binding,
+            resource: b.as_entire_binding(),
+        }));
+        let bind_group = inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(kernel.entry),
+            layout: &layout,
+            entries: &entries,
+        });
+        let encoder = rec.encoder(&inner.device);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some(kernel.entry),
+            timestamp_writes: None,
+        });
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &bind_group, &[]);
+        pass.dispatch_workgroups(workgroups[0], workgroups[1], workgroups[2]);
+    }
+
+    /// Workgroup counts covering `invocations` with `workgroup_size` each,
+    /// spilling into y past the 65,535-per-dimension limit.
+    pub(crate) fn grid(&self, invocations: usize, workgroup_size: u32) -> [u32; 3] {
+        let groups = invocations.div_ceil(workgroup_size as usize).max(1) as u32;
+        let max_x = self.inner.limits.max_compute_workgroups_per_dimension;
+        if groups <= max_x {
+            [groups, 1, 1]
+        } else {
+            [max_x, groups.div_ceil(max_x), 1]
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! GPU runtime: adapter choice, device, pooled buffers, tensors, the pipeline
+//! cache and the kernel launchers.
+
+mod adapter;
+mod buffer_pool;
+mod context;
+pub mod kernels;
+mod pipelines;
+mod recorder;
+pub mod shaders;
+mod tensor;
+
+pub use adapter::{AdapterChoice, AdapterReport, list_adapters};
+pub use buffer_pool::PoolStats;
+pub use context::Gpu;
+pub use pipelines::Kernel;
+pub use tensor::Tensor;

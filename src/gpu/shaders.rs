@@ -1,0 +1,48 @@
+//! The one place that includes WGSL sources. Each file in `shaders/` is one op
+//! family; its entry points are named `<op>_<pass>`.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shader {
+    Matmul,
+    Elementwise,
+    Reduce,
+    Fill,
+    Random,
+}
+
+impl Shader {
+    pub const ALL: [Shader; 5] = [
+        Shader::Matmul,
+        Shader::Elementwise,
+        Shader::Reduce,
+        Shader::Fill,
+        Shader::Random,
+    ];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Shader::Matmul => "matmul.wgsl",
+            Shader::Elementwise => "elementwise.wgsl",
+            Shader::Reduce => "reduce.wgsl",
+            Shader::Fill => "fill.wgsl",
+            Shader::Random => "random.wgsl",
+        }
+    }
+
+    pub fn source(self) -> &'static str {
+        match self {
+            Shader::Matmul => include_str!("../../shaders/matmul.wgsl"),
+            Shader::Elementwise => include_str!("../../shaders/elementwise.wgsl"),
+            Shader::Reduce => include_str!("../../shaders/reduce.wgsl"),
+            Shader::Fill => include_str!("../../shaders/fill.wgsl"),
+            Shader::Random => include_str!("../../shaders/random.wgsl"),
+        }
+    }
+
+    /// Shaders whose every index is clamped or guarded in the source may skip
+    /// wgpu's injected bounds checks: on lavapipe they cost ~20% of matmul
+    /// throughput (DESIGN.md). The kernel tests prove the guards.
+    pub(crate) fn runtime_bounds_checks(self) -> bool {
+        !matches!(self, Shader::Matmul)
+    }
+}
