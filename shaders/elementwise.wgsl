@@ -44,10 +44,10 @@ fn element_index(wg: vec3<u32>, lid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return (wg.y * groups.x + wg.x) * WORKGROUP + lid.x;
 }
 
-// tanh via exp(-2|v|): never overflows.
+// Some drivers evaluate tanh as (e^v - e^-v)/(e^v + e^-v), which overflows to
+// NaN for large |v|; tanh(±15) is already ±1 in f32.
 fn stable_tanh(v: f32) -> f32 {
-    let t = exp(-2.0 * abs(v));
-    return sign(v) * (1.0 - t) / (1.0 + t);
+    return tanh(clamp(v, -15.0, 15.0));
 }
 
 // Sigmoid without overflow for either sign.

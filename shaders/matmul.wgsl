@@ -40,10 +40,10 @@ const ACT_LEAKY_RELU: u32 = 2u;
 const ACT_TANH: u32 = 3u;
 const ACT_SIGMOID: u32 = 4u;
 
-// tanh via exp(-2|v|): never overflows, unlike a naive (e^v - e^-v)/(e^v + e^-v).
+// Some drivers evaluate tanh as (e^v - e^-v)/(e^v + e^-v), which overflows to
+// NaN for large |v|; tanh(±15) is already ±1 in f32.
 fn stable_tanh4(v: vec4<f32>) -> vec4<f32> {
-    let t = exp(-2.0 * abs(v));
-    return sign(v) * (1.0 - t) / (1.0 + t);
+    return tanh(clamp(v, vec4<f32>(-15.0), vec4<f32>(15.0)));
 }
 
 fn activate4(v: vec4<f32>) -> vec4<f32> {

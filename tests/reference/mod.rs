@@ -1,0 +1,9 @@
+//! CPU twins of every GPU kernel: plain loops, f64 accumulation, the same
+//! arguments as the launchers. Each twin is its kernel's specification.
+
+#![allow(dead_code)]
+
+pub mod elementwise;
+pub mod matmul;
+pub mod random;
+pub mod reduce;

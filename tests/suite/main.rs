@@ -1,0 +1,15 @@
+//! GPU kernels against their CPU twins, shader translation, error paths.
+//! One test binary: it links wgpu once and shares one device.
+
+#[path = "../reference/mod.rs"]
+mod reference;
+
+mod common;
+mod elementwise;
+mod errors;
+mod fill;
+mod matmul;
+mod pool;
+mod random;
+mod reduce;
+mod shaders;

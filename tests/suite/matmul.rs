@@ -1,0 +1,109 @@
+//! matmul against its twin: every transpose combination, ragged and
+//! vec4-path shapes, batches with broadcasting, bias and each activation.
+
+use gpugan::gpu::kernels::matmul::{Activation, MatmulSpec, matmul_into, matmul_shape};
+
+use crate::common::{MATMUL_TOL, RAGGED, Rng, assert_close, gpu, poisoned, read, upload};
+use crate::reference;
+
+fn stored_shape(batch: Option<usize>, rows: usize, cols: usize, trans: bool) -> Vec<usize> {
+    let (r, c) = if trans { (cols, rows) } else { (rows, cols) };
+    batch.map_or(vec![r, c], |b| vec![b, r, c])
+}
+
+/// Runs one case on the GPU (output poisoned with NaN) and against the twin.
+fn check(rng: &mut Rng, (batch_a, batch_b): (Option<usize>, Option<usize>), m: usize, n: usize, k: usize, bias: bool, spec: MatmulSpec) {
+    let a_shape = stored_shape(batch_a, m, k, spec.trans_a);
+    let b_shape = stored_shape(batch_b, k, n, spec.trans_b);
+    let a = rng.vec(a_shape.iter().product());
+    let b = rng.vec(b_shape.iter().product());
+    let bias_v = bias.then(|| rng.vec(n));
+    let out_shape = matmul_shape(&a_shape, &b_shape, &spec).unwrap().output();
+    let out = poisoned(&out_shape);
+    let bias_t = bias_v.as_ref().map(|v| upload(v, &[n]));
+    matmul_into(gpu(), &upload(&a, &a_shape), &upload(&b, &b_shape), bias_t.as_ref(), &out, &spec).unwrap();
+    let want = reference::matmul::matmul(&a, &a_shape, &b, &b_shape, bias_v.as_deref(), &spec);
+    let case = format!("matmul A{a_shape:?} B{b_shape:?} bias={bias} {spec:?}");
+    assert_close(&case, &read(&out), &want, MATMUL_TOL);
+}
+
+fn specs() -> impl Iterator<Item = MatmulSpec> {
+    [(false, false), (false, true), (true, false), (true, true)].into_iter().map(|(trans_a, trans_b)| MatmulSpec {
+        trans_a,
+        trans_b,
+        activation: Activation::None,
+    })
+}
+
+#[test]
+fn ragged_shapes_every_transpose() {
+    let mut rng = Rng::new(1);
+    for spec in specs() {
+        for (i, &m) in RAGGED.iter().enumerate() {
+            // Pair each M with two other sizes so every ragged size meets
+            // every role without running all 216 combinations.
+            let n = RAGGED[(i + 2) % RAGGED.len()];
+            let k = RAGGED[(i + 4) % RAGGED.len()];
+            check(&mut rng, (None, None), m, n, k, false, spec);
+            check(&mut rng, (None, None), n, k, m, true, spec);
+        }
+    }
+}
+
+#[test]
+fn vec4_path_with_partial_tiles_every_transpose() {
+    // Multiples of 4 take the vec4 kernel; 4, 68 and 132 leave partial 64-wide tiles.
+    let mut rng = Rng::new(2);
+    let sizes = [(4, 4, 4), (64, 64, 64), (68, 132, 36), (132, 4, 68), (8, 260, 12)];
+    for spec in specs() {
+        for &(m, n, k) in &sizes {
+            check(&mut rng, (None, None), m, n, k, false, spec);
+            check(&mut rng, (None, None), m, n, k, true, spec);
+        }
+    }
+}
+
+#[test]
+fn batched_and_broadcast_operands() {
+    let mut rng = Rng::new(3);
+    for spec in specs() {
+        for (m, n, k) in [(17, 3, 65), (16, 8, 12)] {
+            check(&mut rng, (Some(3), Some(3)), m, n, k, true, spec);
+            check(&mut rng, (None, Some(2)), m, n, k, false, spec);
+            check(&mut rng, (Some(2), None), m, n, k, true, spec);
+        }
+    }
+}
+
+#[test]
+fn fused_activations() {
+    let mut rng = Rng::new(4);
+    let acts = [
+        Activation::Relu,
+        Activation::LeakyRelu(0.2),
+        Activation::Tanh,
+        Activation::Sigmoid,
+    ];
+    for activation in acts {
+        for (m, n, k) in [(17, 65, 3), (64, 32, 16)] {
+            let spec = MatmulSpec {
+                activation,
+                ..MatmulSpec::default()
+            };
+            check(&mut rng, (None, None), m, n, k, true, spec);
+        }
+    }
+}
+
+#[test]
+fn larger_square_and_dcgan_shapes() {
+    let mut rng = Rng::new(5);
+    // 256³, and a DCGAN-28 critic layer as a matmul: (batch·14·14) × 64·4·4 → 128.
+    check(&mut rng, (None, None), 256, 256, 256, false, MatmulSpec::default());
+    let spec = MatmulSpec {
+        trans_b: true,
+        activation: Activation::LeakyRelu(0.2),
+        ..MatmulSpec::default()
+    };
+    check(&mut rng, (None, None), 784, 128, 1024, true, spec);
+}
