@@ -65,54 +65,73 @@ fn activate4(v: vec4<f32>) -> vec4<f32> {
 
 // Workgroup 8×8 covers 32×32 outputs. An invocation owns 4 contiguous rows
 // and 4 columns 8 apart, so neighbouring invocations touch neighbouring
-// columns: coalesced B loads and C stores.
+// columns: coalesced B loads and C stores. Rows and columns past the edge are
+// clamped for loads and skipped for stores; indices into the tile are
+// constants (see the vec4 kernel below).
+
+fn a_at(base: u32, row: u32, kk: u32) -> f32 {
+    return a[base + select(row * p.k + kk, kk * p.m + row, TRANS_A)];
+}
+
+fn b_at(base: u32, col: u32, kk: u32) -> f32 {
+    return b[base + select(kk * p.n + col, col * p.k + kk, TRANS_B)];
+}
+
+// Stores row `row` of the tile: columns col0 + 8j, j = 0..4.
+fn store_row(base: u32, row: u32, col0: u32, v: vec4<f32>) {
+    if row >= p.m {
+        return;
+    }
+    let first = base + row * p.n + col0;
+    c[first] = v.x; // col0 < N: the workgroup grid covers N exactly in x
+    if col0 + 8u < p.n {
+        c[first + 8u] = v.y;
+    }
+    if col0 + 16u < p.n {
+        c[first + 16u] = v.z;
+    }
+    if col0 + 24u < p.n {
+        c[first + 24u] = v.w;
+    }
+}
+
 @compute @workgroup_size(8, 8, 1)
 fn matmul_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
     let row0 = (wg.y * 8u + lid.y) * 4u;
     let col0 = wg.x * 32u + lid.x;
+    if col0 >= p.n {
+        return;
+    }
     let base_a = wg.z * p.stride_a;
     let base_b = wg.z * p.stride_b;
-    let base_c = wg.z * p.stride_c;
+    let last_row = p.m - 1u;
+    let last_col = p.n - 1u;
+    let r0 = min(row0, last_row);
+    let r1 = min(row0 + 1u, last_row);
+    let r2 = min(row0 + 2u, last_row);
+    let r3 = min(row0 + 3u, last_row);
+    let c1 = min(col0 + 8u, last_col);
+    let c2 = min(col0 + 16u, last_col);
+    let c3 = min(col0 + 24u, last_col);
 
-    // Clamped positions for loads; out-of-range results are never stored.
-    var rows: array<u32, 4>;
-    var cols: array<u32, 4>;
-    for (var i = 0u; i < 4u; i++) {
-        rows[i] = min(row0 + i, p.m - 1u);
-        cols[i] = min(col0 + 8u * i, p.n - 1u);
-    }
-
-    var acc: array<vec4<f32>, 4>;
+    var acc = mat4x4<f32>(); // acc[i]: row i, over the 4 columns
     for (var kk = 0u; kk < p.k; kk++) {
-        var bv: vec4<f32>;
-        for (var j = 0u; j < 4u; j++) {
-            bv[j] = b[base_b + select(kk * p.n + cols[j], cols[j] * p.k + kk, TRANS_B)];
-        }
-        for (var i = 0u; i < 4u; i++) {
-            let av = a[base_a + select(rows[i] * p.k + kk, kk * p.m + rows[i], TRANS_A)];
-            acc[i] = fma(vec4<f32>(av), bv, acc[i]);
-        }
+        let bv = vec4<f32>(b_at(base_b, col0, kk), b_at(base_b, c1, kk), b_at(base_b, c2, kk), b_at(base_b, c3, kk));
+        acc[0] = fma(vec4<f32>(a_at(base_a, r0, kk)), bv, acc[0]);
+        acc[1] = fma(vec4<f32>(a_at(base_a, r1, kk)), bv, acc[1]);
+        acc[2] = fma(vec4<f32>(a_at(base_a, r2, kk)), bv, acc[2]);
+        acc[3] = fma(vec4<f32>(a_at(base_a, r3, kk)), bv, acc[3]);
     }
 
-    var bias_v: vec4<f32>;
+    var bias_v = vec4<f32>(0.0);
     if p.has_bias != 0u {
-        for (var j = 0u; j < 4u; j++) {
-            bias_v[j] = bias[cols[j]];
-        }
+        bias_v = vec4<f32>(bias[col0], bias[c1], bias[c2], bias[c3]);
     }
-    for (var i = 0u; i < 4u; i++) {
-        let row = row0 + i;
-        if row >= p.m {
-            break;
-        }
-        let v = activate4(acc[i] + bias_v);
-        for (var j = 0u; j < 4u; j++) {
-            let col = col0 + 8u * j;
-            if col < p.n {
-                c[base_c + row * p.n + col] = v[j];
-            }
-        }
-    }
+    let base_c = wg.z * p.stride_c;
+    store_row(base_c, row0, col0, activate4(acc[0] + bias_v));
+    store_row(base_c, row0 + 1u, col0, activate4(acc[1] + bias_v));
+    store_row(base_c, row0 + 2u, col0, activate4(acc[2] + bias_v));
+    store_row(base_c, row0 + 3u, col0, activate4(acc[3] + bias_v));
 }
 
 // ------------------------------------------------- M, N, K multiples of 4
@@ -123,94 +142,119 @@ fn matmul_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
 @group(0) @binding(8) var<storage, read_write> c4: array<vec4<f32>>;
 
 // Workgroup 8×8 covers 64×64 outputs. An invocation owns 8 contiguous rows
-// and two groups of 4 contiguous columns, 32 apart, so that neighbouring
-// invocations load and store neighbouring vec4s.
+// (two blocks h of 4) and two groups g of 4 contiguous columns, 32 apart, so
+// that neighbouring invocations load and store neighbouring vec4s.
+//
+// Each operand block is a mat4x4 whose columns are vec4 loads; transposing a
+// block is free on SIMD-across-invocations drivers (lavapipe keeps every
+// component in its own register) and cheap elsewhere. All indices into the
+// blocks are constants: dynamic indexing would push the tile to scratch memory.
+
+// acc + a·b with a, b, acc as 4×4 blocks (column j of a·b is Σ_t a[t]·b[j][t]).
+fn mma(acc: mat4x4<f32>, a: mat4x4<f32>, b: mat4x4<f32>) -> mat4x4<f32> {
+    var r = acc;
+    r[0] = fma(a[3], vec4<f32>(b[0].w), fma(a[2], vec4<f32>(b[0].z), fma(a[1], vec4<f32>(b[0].y), fma(a[0], vec4<f32>(b[0].x), r[0]))));
+    r[1] = fma(a[3], vec4<f32>(b[1].w), fma(a[2], vec4<f32>(b[1].z), fma(a[1], vec4<f32>(b[1].y), fma(a[0], vec4<f32>(b[1].x), r[1]))));
+    r[2] = fma(a[3], vec4<f32>(b[2].w), fma(a[2], vec4<f32>(b[2].z), fma(a[1], vec4<f32>(b[2].y), fma(a[0], vec4<f32>(b[2].x), r[2]))));
+    r[3] = fma(a[3], vec4<f32>(b[3].w), fma(a[2], vec4<f32>(b[3].z), fma(a[1], vec4<f32>(b[3].y), fma(a[0], vec4<f32>(b[3].x), r[3]))));
+    return r;
+}
+
+// Four vec4 loads at `first + i·step` (in vec4 units) as the columns of a block.
+fn load_a_block(first: u32, step: u32) -> mat4x4<f32> {
+    return mat4x4<f32>(a4[first], a4[first + step], a4[first + 2u * step], a4[first + 3u * step]);
+}
+
+fn load_b_block(first: u32, step: u32) -> mat4x4<f32> {
+    return mat4x4<f32>(b4[first], b4[first + step], b4[first + 2u * step], b4[first + 3u * step]);
+}
+
+// op(A)[rows r0..r0+4, k..k+4] as a block with columns over k.
+fn a_block(base: u32, r0: u32, k: u32) -> mat4x4<f32> {
+    if TRANS_A {
+        // A is K×M: A[k + t, r0..r0+4] is one vec4.
+        return load_a_block(base + (k * p.m + r0) / 4u, p.m / 4u);
+    }
+    // A is M×K: A[r0 + i, k..k+4] is one vec4; rows past M are clamped.
+    let last = p.m - 1u;
+    return transpose(mat4x4<f32>(
+        a4[base + (min(r0, last) * p.k + k) / 4u],
+        a4[base + (min(r0 + 1u, last) * p.k + k) / 4u],
+        a4[base + (min(r0 + 2u, last) * p.k + k) / 4u],
+        a4[base + (min(r0 + 3u, last) * p.k + k) / 4u],
+    ));
+}
+
+// op(B)[k..k+4, columns c0..c0+4] as a block with columns over the columns.
+fn b_block(base: u32, c0: u32, k: u32) -> mat4x4<f32> {
+    if TRANS_B {
+        // B is N×K: B[c0 + j, k..k+4] is one vec4.
+        return load_b_block(base + (c0 * p.k + k) / 4u, p.k / 4u);
+    }
+    // B is K×N: B[k + t, c0..c0+4] is one vec4.
+    return transpose(load_b_block(base + (k * p.n + c0) / 4u, p.n / 4u));
+}
+
+// Stores block `acc` (columns over the 4 columns) at rows r0.., columns c0..
+fn store_block(base: u32, r0: u32, c0: u32, acc: mat4x4<f32>) {
+    if c0 >= p.n {
+        return;
+    }
+    var bias_v = vec4<f32>(0.0);
+    if p.has_bias != 0u {
+        bias_v = bias4[c0 / 4u];
+    }
+    let rows = transpose(acc);
+    let n4 = p.n / 4u;
+    let first = base + (r0 * p.n + c0) / 4u;
+    if r0 < p.m {
+        c4[first] = activate4(rows[0] + bias_v);
+    }
+    if r0 + 1u < p.m {
+        c4[first + n4] = activate4(rows[1] + bias_v);
+    }
+    if r0 + 2u < p.m {
+        c4[first + 2u * n4] = activate4(rows[2] + bias_v);
+    }
+    if r0 + 3u < p.m {
+        c4[first + 3u * n4] = activate4(rows[3] + bias_v);
+    }
+}
+
 @compute @workgroup_size(8, 8, 1)
 fn matmul_forward_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-    let row0 = wg.y * 64u + lid.y * 8u;
-    var colg: array<u32, 2>;
-    colg[0] = wg.x * 64u + lid.x * 4u;
-    colg[1] = colg[0] + 32u;
+    let r0 = wg.y * 64u + lid.y * 8u;
+    let r1 = r0 + 4u;
+    let c0 = wg.x * 64u + lid.x * 4u;
+    let c1 = c0 + 32u;
     // Strides and offsets are multiples of 4 here, so /4 indexes vec4s.
     let base_a = wg.z * p.stride_a / 4u;
     let base_b = wg.z * p.stride_b / 4u;
+    // Clamped block positions for loads: M and N are multiples of 4, so a
+    // block is wholly in or out of range, and out-of-range blocks are not stored.
+    let lr0 = min(r0, p.m - 4u);
+    let lr1 = min(r1, p.m - 4u);
+    let lc0 = min(c0, p.n - 4u);
+    let lc1 = min(c1, p.n - 4u);
+
+    var acc00 = mat4x4<f32>();
+    var acc01 = mat4x4<f32>();
+    var acc10 = mat4x4<f32>();
+    var acc11 = mat4x4<f32>();
+    for (var k = 0u; k < p.k; k += 4u) {
+        let a0 = a_block(base_a, lr0, k);
+        let a1 = a_block(base_a, lr1, k);
+        let b0 = b_block(base_b, lc0, k);
+        let b1 = b_block(base_b, lc1, k);
+        acc00 = mma(acc00, a0, b0);
+        acc01 = mma(acc01, a0, b1);
+        acc10 = mma(acc10, a1, b0);
+        acc11 = mma(acc11, a1, b1);
+    }
+
     let base_c = wg.z * p.stride_c / 4u;
-    let kq = p.k / 4u;
-
-    // Clamped load positions: whole vec4 groups are in or out of range
-    // because M and N are multiples of 4.
-    var rowq: array<u32, 2>;
-    var colq: array<u32, 2>;
-    for (var h = 0u; h < 2u; h++) {
-        rowq[h] = min(row0 + 4u * h, p.m - 4u);
-        colq[h] = min(colg[h], p.n - 4u);
-    }
-
-    var acc: array<vec4<f32>, 16>; // acc[2i + g]: row i, column group g
-    for (var kv = 0u; kv < kq; kv++) {
-        let k = kv * 4u;
-        // ac[2t + h]: op(A)[rows 4h..4h+4, k + t]
-        var ac: array<vec4<f32>, 8>;
-        if TRANS_A {
-            for (var t = 0u; t < 4u; t++) {
-                for (var h = 0u; h < 2u; h++) {
-                    ac[2u * t + h] = a4[base_a + ((k + t) * p.m + rowq[h]) / 4u];
-                }
-            }
-        } else {
-            var ar: array<vec4<f32>, 8>;
-            for (var i = 0u; i < 8u; i++) {
-                ar[i] = a4[base_a + (min(row0 + i, p.m - 1u) * p.k + k) / 4u];
-            }
-            for (var t = 0u; t < 4u; t++) {
-                for (var h = 0u; h < 2u; h++) {
-                    ac[2u * t + h] = vec4<f32>(ar[4u * h][t], ar[4u * h + 1u][t], ar[4u * h + 2u][t], ar[4u * h + 3u][t]);
-                }
-            }
-        }
-        // br[2t + g]: op(B)[k + t, column group g]
-        var br: array<vec4<f32>, 8>;
-        if TRANS_B {
-            var bc: array<vec4<f32>, 8>;
-            for (var g = 0u; g < 2u; g++) {
-                for (var j = 0u; j < 4u; j++) {
-                    bc[4u * g + j] = b4[base_b + (min(colg[g] + j, p.n - 1u) * p.k + k) / 4u];
-                }
-            }
-            for (var t = 0u; t < 4u; t++) {
-                for (var g = 0u; g < 2u; g++) {
-                    br[2u * t + g] = vec4<f32>(bc[4u * g][t], bc[4u * g + 1u][t], bc[4u * g + 2u][t], bc[4u * g + 3u][t]);
-                }
-            }
-        } else {
-            for (var t = 0u; t < 4u; t++) {
-                for (var g = 0u; g < 2u; g++) {
-                    br[2u * t + g] = b4[base_b + ((k + t) * p.n + colq[g]) / 4u];
-                }
-            }
-        }
-        for (var t = 0u; t < 4u; t++) {
-            for (var i = 0u; i < 8u; i++) {
-                let av = vec4<f32>(ac[2u * t + i / 4u][i % 4u]);
-                acc[2u * i] = fma(av, br[2u * t], acc[2u * i]);
-                acc[2u * i + 1u] = fma(av, br[2u * t + 1u], acc[2u * i + 1u]);
-            }
-        }
-    }
-
-    for (var g = 0u; g < 2u; g++) {
-        if colg[g] >= p.n {
-            continue;
-        }
-        var bias_v = vec4<f32>(0.0);
-        if p.has_bias != 0u {
-            bias_v = bias4[colg[g] / 4u];
-        }
-        for (var i = 0u; i < 8u; i++) {
-            let row = row0 + i;
-            if row < p.m {
-                c4[base_c + (row * p.n + colg[g]) / 4u] = activate4(acc[2u * i + g] + bias_v);
-            }
-        }
-    }
+    store_block(base_c, r0, c0, acc00);
+    store_block(base_c, r0, c1, acc01);
+    store_block(base_c, r1, c0, acc10);
+    store_block(base_c, r1, c1, acc11);
 }

@@ -5,7 +5,11 @@ use clap::{Args, Parser, Subcommand};
 use gpugan::AdapterChoice;
 
 #[derive(Parser, Debug)]
-#[command(name = "gpugan", version, about = "Train GANs with WGSL compute kernels on any GPU")]
+#[command(
+    name = "gpugan",
+    version,
+    about = "Train GANs with WGSL compute kernels on any GPU"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub adapter: AdapterArgs,

@@ -29,7 +29,12 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Checks that `found` equals `expected`, naming both shapes otherwise.
-pub fn expect_shape(op: &'static str, what: &str, expected: &[usize], found: &[usize]) -> Result<()> {
+pub fn expect_shape(
+    op: &'static str,
+    what: &str,
+    expected: &[usize],
+    found: &[usize],
+) -> Result<()> {
     if expected == found {
         Ok(())
     } else {

@@ -31,7 +31,9 @@ fn info(choice: &gpugan::AdapterChoice) -> anyhow::Result<()> {
         println!("{report}");
     }
     if !reports.iter().any(|r| r.chosen) {
-        anyhow::bail!("none of these adapters fits the request (compute shaders, --adapter, --backend)");
+        anyhow::bail!(
+            "none of these adapters fits the request (compute shaders, --adapter, --backend)"
+        );
     }
     Ok(())
 }

@@ -16,7 +16,11 @@ pub struct AdapterChoice {
 impl AdapterChoice {
     /// The backends to enumerate: the flag, else `WGPU_BACKEND`, else all.
     pub fn backends(&self) -> Result<wgpu::Backends> {
-        let Some(list) = self.backend.clone().or_else(|| std::env::var("WGPU_BACKEND").ok()) else {
+        let Some(list) = self
+            .backend
+            .clone()
+            .or_else(|| std::env::var("WGPU_BACKEND").ok())
+        else {
             return Ok(wgpu::Backends::all());
         };
         let mut backends = wgpu::Backends::empty();
@@ -29,7 +33,9 @@ impl AdapterChoice {
                 other => {
                     return Err(Error::Invalid {
                         op: "--backend",
-                        reason: format!("unknown backend '{other}': expected vulkan, metal, dx12 or gl"),
+                        reason: format!(
+                            "unknown backend '{other}': expected vulkan, metal, dx12 or gl"
+                        ),
                     });
                 }
             };
@@ -60,7 +66,11 @@ impl std::fmt::Display for AdapterReport {
         let i = &self.info;
         let l = &self.limits;
         let mark = if self.chosen { "*" } else { " " };
-        writeln!(f, "{mark} {} ({:?}, {:?})", i.name, i.backend, i.device_type)?;
+        writeln!(
+            f,
+            "{mark} {} ({:?}, {:?})",
+            i.name, i.backend, i.device_type
+        )?;
         writeln!(f, "    driver: {} {}", i.driver, i.driver_info)?;
         if !self.compute {
             writeln!(f, "    no compute shaders: gpugan cannot use this adapter")?;
@@ -114,7 +124,10 @@ const INSTALL_HINT: &str = "On Linux without a GPU install Mesa's lavapipe \
 on Windows install your GPU vendor's driver (DX12 or Vulkan).";
 
 /// Picks the adapter gpugan will use, or explains why there is none.
-pub(crate) fn choose_adapter(instance: &wgpu::Instance, choice: &AdapterChoice) -> Result<wgpu::Adapter> {
+pub(crate) fn choose_adapter(
+    instance: &wgpu::Instance,
+    choice: &AdapterChoice,
+) -> Result<wgpu::Adapter> {
     let backends = choice.backends()?;
     let adapters = pollster::block_on(instance.enumerate_adapters(backends));
     if adapters.is_empty() {
@@ -127,7 +140,11 @@ pub(crate) fn choose_adapter(instance: &wgpu::Instance, choice: &AdapterChoice) 
     let best = adapters
         .into_iter()
         .filter(supports_compute)
-        .filter(|a| filter.as_ref().is_none_or(|f| a.get_info().name.to_lowercase().contains(f)))
+        .filter(|a| {
+            filter
+                .as_ref()
+                .is_none_or(|f| a.get_info().name.to_lowercase().contains(f))
+        })
         .max_by_key(|a| rank(&a.get_info()));
     best.ok_or_else(|| {
         let wanted = filter.map_or(String::new(), |f| format!(" whose name contains '{f}'"));

@@ -91,7 +91,9 @@ impl BufferPool {
 
 impl PooledBuffer {
     pub fn buffer(&self) -> &wgpu::Buffer {
-        self.buffer.as_ref().expect("pooled buffer present until drop")
+        self.buffer
+            .as_ref()
+            .expect("pooled buffer present until drop")
     }
 }
 

@@ -28,7 +28,8 @@ struct Inner {
 const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
-const STAGING_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
+const STAGING_USAGE: wgpu::BufferUsages =
+    wgpu::BufferUsages::MAP_READ.union(wgpu::BufferUsages::COPY_DST);
 
 impl Gpu {
     /// Opens the adapter `choice` selects (see `AdapterChoice`).
@@ -97,10 +98,15 @@ impl Gpu {
         if bytes > max {
             return Err(Error::Invalid {
                 op: "tensor",
-                reason: format!("shape {shape:?} needs {bytes} bytes; the adapter binds at most {max}"),
+                reason: format!(
+                    "shape {shape:?} needs {bytes} bytes; the adapter binds at most {max}"
+                ),
             });
         }
-        Ok(Tensor::new(self.inner.pool.take(bytes, TENSOR_USAGE), shape.to_vec()))
+        Ok(Tensor::new(
+            self.inner.pool.take(bytes, TENSOR_USAGE),
+            shape.to_vec(),
+        ))
     }
 
     /// Uploads `data` as a tensor of `shape`.
@@ -111,7 +117,9 @@ impl Gpu {
         // since write_buffer runs ahead of anything recorded but not submitted.
         let mut rec = self.inner.recorder.lock().unwrap();
         rec.flush(&self.inner.queue);
-        self.inner.queue.write_buffer(t.buffer(), 0, bytemuck::cast_slice(data));
+        self.inner
+            .queue
+            .write_buffer(t.buffer(), 0, bytemuck::cast_slice(data));
         Ok(t)
     }
 
@@ -121,8 +129,13 @@ impl Gpu {
         let staging = self.inner.pool.take(bytes, STAGING_USAGE);
         {
             let mut rec = self.inner.recorder.lock().unwrap();
-            rec.encoder(&self.inner.device)
-                .copy_buffer_to_buffer(t.buffer(), 0, staging.buffer(), 0, bytes);
+            rec.encoder(&self.inner.device).copy_buffer_to_buffer(
+                t.buffer(),
+                0,
+                staging.buffer(),
+                0,
+                bytes,
+            );
             rec.flush(&self.inner.queue);
         }
         let slice = staging.buffer().slice(..bytes);
@@ -135,7 +148,9 @@ impl Gpu {
             .map_err(|e| Error::Readback(e.to_string()))?
             .map_err(|e| Error::Readback(e.to_string()))?;
         let data = {
-            let view = slice.get_mapped_range().map_err(|e| Error::Readback(e.to_string()))?;
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| Error::Readback(e.to_string()))?;
             bytemuck::cast_slice::<u8, f32>(&view).to_vec()
         };
         staging.buffer().unmap();

@@ -29,7 +29,11 @@ impl Kernel {
     }
 
     fn key(&self) -> PipelineKey {
-        let constants = self.constants.iter().map(|&(n, v)| (n, v.to_bits())).collect();
+        let constants = self
+            .constants
+            .iter()
+            .map(|&(n, v)| (n, v.to_bits()))
+            .collect();
         (self.shader, self.entry, constants)
     }
 }
@@ -83,7 +87,12 @@ impl PipelineCache {
                     // SAFETY: this shader clamps or guards every index it
                     // computes (see `Shader::runtime_bounds_checks`); the
                     // kernel tests cover ragged shapes at every edge.
-                    unsafe { device.create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked()) }
+                    unsafe {
+                        device.create_shader_module_trusted(
+                            desc,
+                            wgpu::ShaderRuntimeChecks::unchecked(),
+                        )
+                    }
                 }
             })
             .clone()

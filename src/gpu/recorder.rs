@@ -34,7 +34,10 @@ impl Recorder {
 
     /// Reserves a slot for `bytes` and returns its offset in the arena.
     pub fn push_params(&mut self, device: &wgpu::Device, queue: &wgpu::Queue, bytes: &[u8]) -> u64 {
-        assert!(bytes.len() as u64 <= self.align, "kernel params larger than one arena slot");
+        assert!(
+            bytes.len() as u64 <= self.align,
+            "kernel params larger than one arena slot"
+        );
         if self.params.len() as u64 + self.align > self.arena.size() {
             self.flush(queue);
         }

@@ -37,8 +37,16 @@ pub fn matmul(
             for j in 0..n {
                 let mut acc = 0.0f64;
                 for kk in 0..k {
-                    let av = if spec.trans_a { a[kk * m + i] } else { a[i * k + kk] };
-                    let bv = if spec.trans_b { b[j * k + kk] } else { b[kk * n + j] };
+                    let av = if spec.trans_a {
+                        a[kk * m + i]
+                    } else {
+                        a[i * k + kk]
+                    };
+                    let bv = if spec.trans_b {
+                        b[j * k + kk]
+                    } else {
+                        b[kk * n + j]
+                    };
                     acc += f64::from(av) * f64::from(bv);
                 }
                 let v = acc + bias.map_or(0.0, |bias| f64::from(bias[j]));

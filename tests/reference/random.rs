@@ -22,7 +22,10 @@ pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
 }
 
 fn block(seed: u64, stream: u64, j: u32) -> [f64; 4] {
-    let r = philox4x32_10([j, 0, stream as u32, (stream >> 32) as u32], [seed as u32, (seed >> 32) as u32]);
+    let r = philox4x32_10(
+        [j, 0, stream as u32, (stream >> 32) as u32],
+        [seed as u32, (seed >> 32) as u32],
+    );
     r.map(|w| (f64::from(w >> 8) + 0.5) / 16_777_216.0)
 }
 

@@ -20,7 +20,9 @@ pub const REDUCE_TOL: f64 = 1e-5;
 /// The device every test shares (WGPU_BACKEND / WGPU_ADAPTER_NAME honoured).
 pub fn gpu() -> &'static Gpu {
     static GPU: OnceLock<Gpu> = OnceLock::new();
-    GPU.get_or_init(|| Gpu::new(&AdapterChoice::default()).expect("a GPU adapter (install mesa-vulkan-drivers)"))
+    GPU.get_or_init(|| {
+        Gpu::new(&AdapterChoice::default()).expect("a GPU adapter (install mesa-vulkan-drivers)")
+    })
 }
 
 /// Ragged sizes: 1, odd, just past powers of two.
@@ -78,7 +80,11 @@ pub fn read(t: &Tensor) -> Vec<f32> {
 /// Relative error in the norm: ‖got − want‖ / ‖want‖ (absolute when want is 0).
 pub fn rel_error(got: &[f32], want: &[f64]) -> f64 {
     assert_eq!(got.len(), want.len(), "length");
-    let diff: f64 = got.iter().zip(want).map(|(&g, &w)| (f64::from(g) - w).powi(2)).sum();
+    let diff: f64 = got
+        .iter()
+        .zip(want)
+        .map(|(&g, &w)| (f64::from(g) - w).powi(2))
+        .sum();
     let norm: f64 = want.iter().map(|w| w * w).sum();
     diff.sqrt() / norm.sqrt().max(1e-30)
 }
@@ -87,10 +93,13 @@ pub fn rel_error(got: &[f32], want: &[f64]) -> f64 {
 #[track_caller]
 pub fn assert_close(case: &str, got: &[f32], want: &[f64], tol: f64) {
     if let Some(i) = got.iter().position(|v| !v.is_finite()) {
-        panic!("{case}: element {i} is {} (unwritten or overflowed); want {}", got[i], want[i]);
+        panic!(
+            "{case}: element {i} is {} (unwritten or overflowed); want {}",
+            got[i], want[i]
+        );
     }
     let err = rel_error(got, want);
-    if !(err <= tol) {
+    if err.is_nan() || err > tol {
         let worst = (0..got.len())
             .max_by(|&a, &b| {
                 let da = (f64::from(got[a]) - want[a]).abs();

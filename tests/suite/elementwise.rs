@@ -1,10 +1,13 @@
 //! Elementwise kernels against their twins; gradients against finite
 //! differences of the twins.
 
-use gpugan::gpu::kernels::elementwise::{Binary, Unary, UnaryGrad, binary_into, unary_grad_into, unary_into};
+use gpugan::gpu::kernels::elementwise::{
+    Binary, Unary, UnaryGrad, binary_into, unary_grad_into, unary_into,
+};
 
 use crate::common::{
-    ELEMENTWISE_TOL, RAGGED, Rng, TRANSCENDENTAL_TOL, assert_close, central_difference, gpu, poisoned, read, upload,
+    ELEMENTWISE_TOL, RAGGED, Rng, TRANSCENDENTAL_TOL, assert_close, central_difference, gpu,
+    poisoned, read, upload,
 };
 use crate::reference::elementwise as twin;
 
@@ -23,7 +26,12 @@ fn binary_ops() {
             let (x, y) = (rng.vec(n), rng.vec(n));
             let out = poisoned(&[n]);
             binary_into(gpu(), op, &upload(&x, &[n]), &upload(&y, &[n]), &out).unwrap();
-            assert_close(&format!("{op:?} n={n}"), &read(&out), &twin::binary(op, &x, &y), ELEMENTWISE_TOL);
+            assert_close(
+                &format!("{op:?} n={n}"),
+                &read(&out),
+                &twin::binary(op, &x, &y),
+                ELEMENTWISE_TOL,
+            );
         }
     }
 }
@@ -55,7 +63,12 @@ fn unary_ops() {
             }
             let out = poisoned(&[n]);
             unary_into(gpu(), op, &upload(&x, &[n]), &out).unwrap();
-            assert_close(&format!("{op:?} n={n}"), &read(&out), &twin::unary(op, &x), unary_tolerance(op));
+            assert_close(
+                &format!("{op:?} n={n}"),
+                &read(&out),
+                &twin::unary(op, &x),
+                unary_tolerance(op),
+            );
         }
     }
 }
@@ -66,7 +79,12 @@ fn activations_saturate_without_nan() {
     for op in [Unary::Tanh, Unary::Sigmoid] {
         let out = poisoned(&[x.len()]);
         unary_into(gpu(), op, &upload(&x, &[x.len()]), &out).unwrap();
-        assert_close(&format!("{op:?} extremes"), &read(&out), &twin::unary(op, &x), TRANSCENDENTAL_TOL);
+        assert_close(
+            &format!("{op:?} extremes"),
+            &read(&out),
+            &twin::unary(op, &x),
+            TRANSCENDENTAL_TOL,
+        );
     }
 }
 
@@ -81,7 +99,12 @@ fn forward_of(op: UnaryGrad) -> (Unary, bool) {
     }
 }
 
-const GRAD_OPS: [UnaryGrad; 4] = [UnaryGrad::Relu, UnaryGrad::LeakyRelu(0.2), UnaryGrad::Tanh, UnaryGrad::Sigmoid];
+const GRAD_OPS: [UnaryGrad; 4] = [
+    UnaryGrad::Relu,
+    UnaryGrad::LeakyRelu(0.2),
+    UnaryGrad::Tanh,
+    UnaryGrad::Sigmoid,
+];
 
 #[test]
 fn activation_gradients_match_twin() {
@@ -97,7 +120,12 @@ fn activation_gradients_match_twin() {
             };
             let out = poisoned(&[n]);
             unary_grad_into(gpu(), op, &upload(&saved, &[n]), &upload(&g, &[n]), &out).unwrap();
-            assert_close(&format!("{op:?} n={n}"), &read(&out), &twin::unary_grad(op, &saved, &g), ELEMENTWISE_TOL);
+            assert_close(
+                &format!("{op:?} n={n}"),
+                &read(&out),
+                &twin::unary_grad(op, &saved, &g),
+                ELEMENTWISE_TOL,
+            );
         }
     }
 }
@@ -112,7 +140,11 @@ fn activation_gradient_twins_match_finite_differences() {
         for x in rng.vec(200) {
             let x = f64::from(x);
             let numeric = central_difference(|v| twin::unary_f64(fwd, v), x, 1e-6);
-            let saved = if takes_output { twin::unary_f64(fwd, x) } else { x };
+            let saved = if takes_output {
+                twin::unary_f64(fwd, x)
+            } else {
+                x
+            };
             let analytic = twin::unary_grad(op, &[saved as f32], &[1.0])[0];
             // The saved output is rounded to f32 as the kernel receives it.
             assert!(

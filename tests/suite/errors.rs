@@ -26,20 +26,56 @@ fn matmul_inner_dimension_mismatch_names_both_shapes() {
 
 #[test]
 fn matmul_batch_output_and_bias_mismatches() {
-    let msg = message(matmul(gpu(), &poisoned(&[2, 3, 4]), &poisoned(&[3, 4, 5]), None, &MatmulSpec::default()));
-    assert!(msg.contains("[2, 3, 4]") && msg.contains("[3, 4, 5]"), "{msg}");
+    let msg = message(matmul(
+        gpu(),
+        &poisoned(&[2, 3, 4]),
+        &poisoned(&[3, 4, 5]),
+        None,
+        &MatmulSpec::default(),
+    ));
+    assert!(
+        msg.contains("[2, 3, 4]") && msg.contains("[3, 4, 5]"),
+        "{msg}"
+    );
     let (a, b) = (poisoned(&[3, 4]), poisoned(&[4, 5]));
-    let msg = message(matmul_into(gpu(), &a, &b, None, &poisoned(&[3, 6]), &MatmulSpec::default()));
+    let msg = message(matmul_into(
+        gpu(),
+        &a,
+        &b,
+        None,
+        &poisoned(&[3, 6]),
+        &MatmulSpec::default(),
+    ));
     assert!(msg.contains("[3, 5]") && msg.contains("[3, 6]"), "{msg}");
-    let msg = message(matmul(gpu(), &a, &b, Some(&poisoned(&[4])), &MatmulSpec::default()));
-    assert!(msg.contains("bias") && msg.contains("[5]") && msg.contains("[4]"), "{msg}");
-    let msg = message(matmul(gpu(), &poisoned(&[2, 2, 3, 4]), &b, None, &MatmulSpec::default()));
+    let msg = message(matmul(
+        gpu(),
+        &a,
+        &b,
+        Some(&poisoned(&[4])),
+        &MatmulSpec::default(),
+    ));
+    assert!(
+        msg.contains("bias") && msg.contains("[5]") && msg.contains("[4]"),
+        "{msg}"
+    );
+    let msg = message(matmul(
+        gpu(),
+        &poisoned(&[2, 2, 3, 4]),
+        &b,
+        None,
+        &MatmulSpec::default(),
+    ));
     assert!(msg.contains("[2, 2, 3, 4]"), "{msg}");
 }
 
 #[test]
 fn elementwise_reduce_reshape_and_upload_mismatches() {
-    let msg = message(binary(gpu(), Binary::Add, &poisoned(&[3, 4]), &poisoned(&[4, 3])));
+    let msg = message(binary(
+        gpu(),
+        Binary::Add,
+        &poisoned(&[3, 4]),
+        &poisoned(&[4, 3]),
+    ));
     assert!(msg.contains("[3, 4]") && msg.contains("[4, 3]"), "{msg}");
     let msg = message(sum_axis(gpu(), &poisoned(&[3, 4]), 2));
     assert!(msg.contains("axis 2") && msg.contains("[3, 4]"), "{msg}");

@@ -12,7 +12,15 @@ fn stored_shape(batch: Option<usize>, rows: usize, cols: usize, trans: bool) -> 
 }
 
 /// Runs one case on the GPU (output poisoned with NaN) and against the twin.
-fn check(rng: &mut Rng, (batch_a, batch_b): (Option<usize>, Option<usize>), m: usize, n: usize, k: usize, bias: bool, spec: MatmulSpec) {
+fn check(
+    rng: &mut Rng,
+    (batch_a, batch_b): (Option<usize>, Option<usize>),
+    m: usize,
+    n: usize,
+    k: usize,
+    bias: bool,
+    spec: MatmulSpec,
+) {
     let a_shape = stored_shape(batch_a, m, k, spec.trans_a);
     let b_shape = stored_shape(batch_b, k, n, spec.trans_b);
     let a = rng.vec(a_shape.iter().product());
@@ -21,18 +29,28 @@ fn check(rng: &mut Rng, (batch_a, batch_b): (Option<usize>, Option<usize>), m: u
     let out_shape = matmul_shape(&a_shape, &b_shape, &spec).unwrap().output();
     let out = poisoned(&out_shape);
     let bias_t = bias_v.as_ref().map(|v| upload(v, &[n]));
-    matmul_into(gpu(), &upload(&a, &a_shape), &upload(&b, &b_shape), bias_t.as_ref(), &out, &spec).unwrap();
+    matmul_into(
+        gpu(),
+        &upload(&a, &a_shape),
+        &upload(&b, &b_shape),
+        bias_t.as_ref(),
+        &out,
+        &spec,
+    )
+    .unwrap();
     let want = reference::matmul::matmul(&a, &a_shape, &b, &b_shape, bias_v.as_deref(), &spec);
     let case = format!("matmul A{a_shape:?} B{b_shape:?} bias={bias} {spec:?}");
     assert_close(&case, &read(&out), &want, MATMUL_TOL);
 }
 
 fn specs() -> impl Iterator<Item = MatmulSpec> {
-    [(false, false), (false, true), (true, false), (true, true)].into_iter().map(|(trans_a, trans_b)| MatmulSpec {
-        trans_a,
-        trans_b,
-        activation: Activation::None,
-    })
+    [(false, false), (false, true), (true, false), (true, true)]
+        .into_iter()
+        .map(|(trans_a, trans_b)| MatmulSpec {
+            trans_a,
+            trans_b,
+            activation: Activation::None,
+        })
 }
 
 #[test]
@@ -54,7 +72,13 @@ fn ragged_shapes_every_transpose() {
 fn vec4_path_with_partial_tiles_every_transpose() {
     // Multiples of 4 take the vec4 kernel; 4, 68 and 132 leave partial 64-wide tiles.
     let mut rng = Rng::new(2);
-    let sizes = [(4, 4, 4), (64, 64, 64), (68, 132, 36), (132, 4, 68), (8, 260, 12)];
+    let sizes = [
+        (4, 4, 4),
+        (64, 64, 64),
+        (68, 132, 36),
+        (132, 4, 68),
+        (8, 260, 12),
+    ];
     for spec in specs() {
         for &(m, n, k) in &sizes {
             check(&mut rng, (None, None), m, n, k, false, spec);
@@ -99,7 +123,15 @@ fn fused_activations() {
 fn larger_square_and_dcgan_shapes() {
     let mut rng = Rng::new(5);
     // 256³, and a DCGAN-28 critic layer as a matmul: (batch·14·14) × 64·4·4 → 128.
-    check(&mut rng, (None, None), 256, 256, 256, false, MatmulSpec::default());
+    check(
+        &mut rng,
+        (None, None),
+        256,
+        256,
+        256,
+        false,
+        MatmulSpec::default(),
+    );
     let spec = MatmulSpec {
         trans_b: true,
         activation: Activation::LeakyRelu(0.2),

@@ -33,7 +33,10 @@ fn no_allocation_after_warm_up() {
         assert!(step(&gpu, &w1, &w2, i).is_finite());
     }
     let after = gpu.pool_stats();
-    assert_eq!(after.allocations, warm.allocations, "allocations after warm-up: {warm:?} -> {after:?}");
+    assert_eq!(
+        after.allocations, warm.allocations,
+        "allocations after warm-up: {warm:?} -> {after:?}"
+    );
     assert_eq!(after.peak_bytes_held, warm.peak_bytes_held);
     assert!(after.reuses > warm.reuses);
     assert_eq!(gpu.pipeline_count(), pipelines, "pipelines are cached");

@@ -1,6 +1,8 @@
 //! Reductions against their twins.
 
-use gpugan::gpu::kernels::reduce::{reduced_shape, sum_all_into, sum_axis_into, sum_squares_rows_into};
+use gpugan::gpu::kernels::reduce::{
+    reduced_shape, sum_all_into, sum_axis_into, sum_squares_rows_into,
+};
 
 use crate::common::{RAGGED, REDUCE_TOL, Rng, assert_close, gpu, poisoned, read, upload};
 use crate::reference::reduce as twin;
@@ -19,7 +21,10 @@ fn sum_and_mean_over_everything() {
             // against the sum of magnitudes, the scale of the rounding error.
             let magnitude = twin::sum_all(&x.iter().map(|v| v.abs()).collect::<Vec<_>>(), scale);
             let err = (f64::from(read(&out)[0]) - want[0]).abs() / magnitude;
-            assert!(err <= REDUCE_TOL, "sum_all n={n} scale={scale}: error {err:.3e} of the magnitude");
+            assert!(
+                err <= REDUCE_TOL,
+                "sum_all n={n} scale={scale}: error {err:.3e} of the magnitude"
+            );
         }
     }
 }
@@ -36,7 +41,12 @@ fn sum_over_each_axis() {
                 let out = poisoned(&reduced_shape(shape, axis));
                 sum_axis_into(gpu(), &upload(&x, shape), axis, scale as f32, &out).unwrap();
                 let want = twin::sum_axis(&x, shape, axis, scale);
-                assert_close(&format!("sum_axis {shape:?} axis {axis} scale {scale}"), &read(&out), &want, REDUCE_TOL);
+                assert_close(
+                    &format!("sum_axis {shape:?} axis {axis} scale {scale}"),
+                    &read(&out),
+                    &want,
+                    REDUCE_TOL,
+                );
             }
         }
     }
@@ -50,6 +60,11 @@ fn sum_of_squares_per_row() {
         let x = rng.vec(shape.iter().product());
         let out = poisoned(&[shape[0]]);
         sum_squares_rows_into(gpu(), &upload(&x, shape), &out).unwrap();
-        assert_close(&format!("sum_squares_rows {shape:?}"), &read(&out), &twin::sum_squares_rows(&x, shape[0]), REDUCE_TOL);
+        assert_close(
+            &format!("sum_squares_rows {shape:?}"),
+            &read(&out),
+            &twin::sum_squares_rows(&x, shape[0]),
+            REDUCE_TOL,
+        );
     }
 }

@@ -11,7 +11,7 @@ use naga::valid::{Capabilities, ValidationFlags, Validator};
 fn validate(module: &naga::Module, name: &str) -> naga::valid::ModuleInfo {
     Validator::new(ValidationFlags::all(), Capabilities::empty())
         .validate(module)
-        .unwrap_or_else(|e| panic!("{name}: naga validation failed:\n{}", e.emit_to_string(""))) 
+        .unwrap_or_else(|e| panic!("{name}: naga validation failed:\n{}", e.emit_to_string("")))
 }
 
 #[test]
@@ -22,11 +22,22 @@ fn every_shader_file_is_registered() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".wgsl"))
         .collect();
-    let registered: BTreeSet<String> = Shader::ALL.iter().map(|s| s.file_name().to_string()).collect();
-    assert_eq!(on_disk, registered, "shaders/ and Shader::ALL must list the same files");
+    let registered: BTreeSet<String> = Shader::ALL
+        .iter()
+        .map(|s| s.file_name().to_string())
+        .collect();
+    assert_eq!(
+        on_disk, registered,
+        "shaders/ and Shader::ALL must list the same files"
+    );
     for shader in Shader::ALL {
         let text = std::fs::read_to_string(dir.join(shader.file_name())).unwrap();
-        assert_eq!(text, shader.source(), "{} embedded source is stale", shader.file_name());
+        assert_eq!(
+            text,
+            shader.source(),
+            "{} embedded source is stale",
+            shader.file_name()
+        );
     }
 }
 
@@ -34,33 +45,55 @@ fn every_shader_file_is_registered() {
 fn every_shader_validates_and_translates_to_spirv_msl_hlsl() {
     for shader in Shader::ALL {
         let name = shader.file_name();
-        let module = naga::front::wgsl::parse_str(shader.source())
-            .unwrap_or_else(|e| panic!("{name}: WGSL parse failed:\n{}", e.emit_to_string(shader.source())));
+        let module = naga::front::wgsl::parse_str(shader.source()).unwrap_or_else(|e| {
+            panic!(
+                "{name}: WGSL parse failed:\n{}",
+                e.emit_to_string(shader.source())
+            )
+        });
         let info = validate(&module, name);
         assert!(!module.entry_points.is_empty(), "{name} has no entry point");
         for ep in &module.entry_points {
             let entry = (ep.stage, ep.name.as_str());
             // Back ends take a module with its override constants resolved,
             // as wgpu does at pipeline creation (defaults here).
-            let (resolved, resolved_info) =
-                naga::back::pipeline_constants::process_overrides(&module, &info, Some(entry), &PipelineConstants::default())
-                    .unwrap_or_else(|e| panic!("{name}::{}: overrides: {e}", ep.name));
+            let (resolved, resolved_info) = naga::back::pipeline_constants::process_overrides(
+                &module,
+                &info,
+                Some(entry),
+                &PipelineConstants::default(),
+            )
+            .unwrap_or_else(|e| panic!("{name}::{}: overrides: {e}", ep.name));
 
             let spv_pipeline = spv::PipelineOptions {
                 shader_stage: ep.stage,
                 entry_point: ep.name.clone(),
             };
-            let words = spv::write_vec(&resolved, &resolved_info, &spv::Options::default(), Some(&spv_pipeline))
-                .unwrap_or_else(|e| panic!("{name}::{}: SPIR-V: {e}", ep.name));
+            let words = spv::write_vec(
+                &resolved,
+                &resolved_info,
+                &spv::Options::default(),
+                Some(&spv_pipeline),
+            )
+            .unwrap_or_else(|e| panic!("{name}::{}: SPIR-V: {e}", ep.name));
             assert!(words.len() > 5, "{name}::{}: empty SPIR-V", ep.name);
 
             let msl_pipeline = msl::PipelineOptions {
                 entry_point: Some((ep.stage, ep.name.clone())),
                 ..Default::default()
             };
-            let (msl_text, _) = msl::write_string(&resolved, &resolved_info, &msl::Options::default(), &msl_pipeline)
-                .unwrap_or_else(|e| panic!("{name}::{}: MSL: {e}", ep.name));
-            assert!(msl_text.contains("kernel"), "{name}::{}: MSL has no kernel", ep.name);
+            let (msl_text, _) = msl::write_string(
+                &resolved,
+                &resolved_info,
+                &msl::Options::default(),
+                &msl_pipeline,
+            )
+            .unwrap_or_else(|e| panic!("{name}::{}: MSL: {e}", ep.name));
+            assert!(
+                msl_text.contains("kernel"),
+                "{name}::{}: MSL has no kernel",
+                ep.name
+            );
 
             let hlsl_options = hlsl::Options {
                 shader_model: hlsl::ShaderModel::V5_1,
@@ -73,7 +106,11 @@ fn every_shader_validates_and_translates_to_spirv_msl_hlsl() {
             hlsl::Writer::new(&mut hlsl_text, &hlsl_options, &hlsl_pipeline)
                 .write(&resolved, &resolved_info, None)
                 .unwrap_or_else(|e| panic!("{name}::{}: HLSL: {e}", ep.name));
-            assert!(hlsl_text.contains("numthreads"), "{name}::{}: HLSL has no compute entry", ep.name);
+            assert!(
+                hlsl_text.contains("numthreads"),
+                "{name}::{}: HLSL has no compute entry",
+                ep.name
+            );
         }
     }
 }

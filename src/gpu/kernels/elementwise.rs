@@ -81,7 +81,13 @@ struct Params {
     _pad: [u32; 2],
 }
 
-fn launch(gpu: &Gpu, entry: &'static str, (op, alpha): (u32, f32), inputs: &[&Tensor], out: &Tensor) -> Result<()> {
+fn launch(
+    gpu: &Gpu,
+    entry: &'static str,
+    (op, alpha): (u32, f32),
+    inputs: &[&Tensor],
+    out: &Tensor,
+) -> Result<()> {
     for t in inputs {
         expect_shape(entry, "operand", out.shape(), t.shape())?;
     }
@@ -91,7 +97,11 @@ fn launch(gpu: &Gpu, entry: &'static str, (op, alpha): (u32, f32), inputs: &[&Te
         alpha,
         _pad: [0; 2],
     };
-    let mut buffers: Vec<(u32, &wgpu::Buffer)> = inputs.iter().enumerate().map(|(i, t)| (i as u32 + 1, t.buffer())).collect();
+    let mut buffers: Vec<(u32, &wgpu::Buffer)> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (i as u32 + 1, t.buffer()))
+        .collect();
     buffers.push((3, out.buffer()));
     let kernel = Kernel::new(Shader::Elementwise, entry).with("OP", f64::from(op));
     gpu.dispatch(&kernel, &params, &buffers, gpu.grid(n, WORKGROUP_1D));
@@ -119,7 +129,13 @@ pub fn unary(gpu: &Gpu, op: Unary, x: &Tensor) -> Result<Tensor> {
 }
 
 /// `x` is the forward input (relu, leaky relu) or output (tanh, sigmoid).
-pub fn unary_grad_into(gpu: &Gpu, op: UnaryGrad, x: &Tensor, g: &Tensor, out: &Tensor) -> Result<()> {
+pub fn unary_grad_into(
+    gpu: &Gpu,
+    op: UnaryGrad,
+    x: &Tensor,
+    g: &Tensor,
+    out: &Tensor,
+) -> Result<()> {
     launch(gpu, "unary_backward", op.code_alpha(), &[x, g], out)
 }
 

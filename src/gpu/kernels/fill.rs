@@ -23,7 +23,12 @@ pub fn fill(gpu: &Gpu, out: &Tensor, value: f32) -> Result<()> {
         value,
     };
     let kernel = Kernel::new(Shader::Fill, "fill_forward");
-    gpu.dispatch(&kernel, &params, &[(2, out.buffer())], gpu.grid(out.len(), WORKGROUP_1D));
+    gpu.dispatch(
+        &kernel,
+        &params,
+        &[(2, out.buffer())],
+        gpu.grid(out.len(), WORKGROUP_1D),
+    );
     Ok(())
 }
 
@@ -35,7 +40,14 @@ pub fn full(gpu: &Gpu, shape: &[usize], value: f32) -> Result<Tensor> {
 }
 
 /// Copies `n` elements from `src[src_offset..]` to `dst[dst_offset..]`.
-pub fn copy_range(gpu: &Gpu, src: &Tensor, src_offset: usize, dst: &Tensor, dst_offset: usize, n: usize) -> Result<()> {
+pub fn copy_range(
+    gpu: &Gpu,
+    src: &Tensor,
+    src_offset: usize,
+    dst: &Tensor,
+    dst_offset: usize,
+    n: usize,
+) -> Result<()> {
     if src_offset + n > src.len() || dst_offset + n > dst.len() {
         return Err(Error::Invalid {
             op: "copy",
@@ -53,7 +65,12 @@ pub fn copy_range(gpu: &Gpu, src: &Tensor, src_offset: usize, dst: &Tensor, dst_
         value: 0.0,
     };
     let kernel = Kernel::new(Shader::Fill, "copy_forward");
-    gpu.dispatch(&kernel, &params, &[(1, src.buffer()), (2, dst.buffer())], gpu.grid(n, WORKGROUP_1D));
+    gpu.dispatch(
+        &kernel,
+        &params,
+        &[(1, src.buffer()), (2, dst.buffer())],
+        gpu.grid(n, WORKGROUP_1D),
+    );
     Ok(())
 }
 

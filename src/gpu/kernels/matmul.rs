@@ -130,7 +130,13 @@ pub fn matmul_shape(a: &[usize], b: &[usize], spec: &MatmulSpec) -> Result<Matmu
 }
 
 /// `op(A)·op(B) + bias`, then the activation, into a new tensor.
-pub fn matmul(gpu: &Gpu, a: &Tensor, b: &Tensor, bias: Option<&Tensor>, spec: &MatmulSpec) -> Result<Tensor> {
+pub fn matmul(
+    gpu: &Gpu,
+    a: &Tensor,
+    b: &Tensor,
+    bias: Option<&Tensor>,
+    spec: &MatmulSpec,
+) -> Result<Tensor> {
     let out = gpu.empty(&matmul_shape(a.shape(), b.shape(), spec)?.output())?;
     matmul_into(gpu, a, b, bias, &out, spec)?;
     Ok(out)

@@ -27,7 +27,13 @@ struct Params {
     _pad: u32,
 }
 
-fn launch(gpu: &Gpu, entry: &'static str, key: RandomKey, (a, b): (f32, f32), out: &Tensor) -> Result<()> {
+fn launch(
+    gpu: &Gpu,
+    entry: &'static str,
+    key: RandomKey,
+    (a, b): (f32, f32),
+    out: &Tensor,
+) -> Result<()> {
     let n = out.len();
     let params = Params {
         n: as_u32(entry, "element count", n)?,
@@ -41,7 +47,12 @@ fn launch(gpu: &Gpu, entry: &'static str, key: RandomKey, (a, b): (f32, f32), ou
     };
     let kernel = Kernel::new(Shader::Random, entry);
     // One invocation per four elements.
-    gpu.dispatch(&kernel, &params, &[(1, out.buffer())], gpu.grid(n.div_ceil(4), WORKGROUP_1D));
+    gpu.dispatch(
+        &kernel,
+        &params,
+        &[(1, out.buffer())],
+        gpu.grid(n.div_ceil(4), WORKGROUP_1D),
+    );
     Ok(())
 }
 

@@ -24,7 +24,12 @@ const PARTIALS: usize = 1024;
 
 /// The shape left after reducing `axis` (the axis removed; a 1-D input gives [1]).
 pub fn reduced_shape(shape: &[usize], axis: usize) -> Vec<usize> {
-    let mut out: Vec<usize> = shape.iter().enumerate().filter(|&(i, _)| i != axis).map(|(_, &d)| d).collect();
+    let mut out: Vec<usize> = shape
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != axis)
+        .map(|(_, &d)| d)
+        .collect();
     if out.is_empty() {
         out.push(1);
     }
@@ -32,7 +37,14 @@ pub fn reduced_shape(shape: &[usize], axis: usize) -> Vec<usize> {
 }
 
 /// One pass: `out[o, i] = scale · Σ_l f(x[o, l, i])` over the view (outer, len, inner).
-fn pass(gpu: &Gpu, x: &Tensor, out: &Tensor, view: [usize; 3], scale: f32, squares: bool) -> Result<()> {
+fn pass(
+    gpu: &Gpu,
+    x: &Tensor,
+    out: &Tensor,
+    view: [usize; 3],
+    scale: f32,
+    squares: bool,
+) -> Result<()> {
     let [outer, len, inner] = view;
     let params = Params {
         outer: as_u32("reduce", "outer", outer)?,
@@ -44,7 +56,12 @@ fn pass(gpu: &Gpu, x: &Tensor, out: &Tensor, view: [usize; 3], scale: f32, squar
         _pad: [0; 2],
     };
     let kernel = Kernel::new(Shader::Reduce, "reduce_forward");
-    gpu.dispatch(&kernel, &params, &[(1, x.buffer()), (2, out.buffer())], gpu.grid(outer * inner, WORKGROUP_1D));
+    gpu.dispatch(
+        &kernel,
+        &params,
+        &[(1, x.buffer()), (2, out.buffer())],
+        gpu.grid(outer * inner, WORKGROUP_1D),
+    );
     Ok(())
 }
 
@@ -62,7 +79,12 @@ fn axis_output(shape: &[usize], axis: usize) -> Result<Vec<usize>> {
 /// Sum over `axis`, times `scale` (1 for a sum, 1/len for a mean).
 pub fn sum_axis_into(gpu: &Gpu, x: &Tensor, axis: usize, scale: f32, out: &Tensor) -> Result<()> {
     let shape = x.shape();
-    expect_shape("sum_axis", "output", &axis_output(shape, axis)?, out.shape())?;
+    expect_shape(
+        "sum_axis",
+        "output",
+        &axis_output(shape, axis)?,
+        out.shape(),
+    )?;
     let outer = shape[..axis].iter().product();
     let inner = shape[axis + 1..].iter().product();
     pass(gpu, x, out, [outer, shape[axis], inner], scale, false)
@@ -88,7 +110,14 @@ pub fn sum_all_into(gpu: &Gpu, x: &Tensor, scale: f32, out: &Tensor) -> Result<(
         return pass(gpu, x, out, [1, n, 1], scale, false);
     }
     let partials = gpu.empty(&[PARTIALS])?;
-    pass(gpu, x, &partials, [1, n.div_ceil(PARTIALS), PARTIALS], 1.0, false)?;
+    pass(
+        gpu,
+        x,
+        &partials,
+        [1, n.div_ceil(PARTIALS), PARTIALS],
+        1.0,
+        false,
+    )?;
     pass(gpu, &partials, out, [1, PARTIALS, 1], scale, false)
 }
 
