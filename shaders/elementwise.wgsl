@@ -1,10 +1,11 @@
 // Elementwise ops over n f32 values, one element per invocation. The op is a
 // pipeline constant, so each op is its own specialised pipeline.
 //
-//   binary_forward   out = x (op) y          ADD, SUB, MUL, AXPY (alpha·x + y)
+//   binary_forward   out = x (op) y          ADD, SUB, MUL, DIV, AXPY (alpha·x + y)
 //   unary_forward    out = f(x)              SCALE (alpha·x), RELU, LEAKY_RELU
 //                                            (slope alpha), TANH, SIGMOID,
-//                                            SQUARE, SQRT
+//                                            SQUARE, SQRT, SHIFT (x + alpha),
+//                                            SOFTPLUS (log(1 + e^x))
 //   unary_backward   out = g · f'(..)        RELU, LEAKY_RELU (x = input);
 //                                            TANH, SIGMOID (x = the forward
 //                                            output, as PyTorch saves it)
@@ -31,6 +32,7 @@ const ADD: u32 = 0u;
 const SUB: u32 = 1u;
 const MUL: u32 = 2u;
 const AXPY: u32 = 3u;
+const DIV: u32 = 4u;
 // Unary ops (and, for the activations, their gradients).
 const SCALE: u32 = 10u;
 const RELU: u32 = 11u;
@@ -39,6 +41,8 @@ const TANH: u32 = 13u;
 const SIGMOID: u32 = 14u;
 const SQUARE: u32 = 15u;
 const SQRT: u32 = 16u;
+const SHIFT: u32 = 17u;
+const SOFTPLUS: u32 = 18u;
 
 fn element_index(wg: vec3<u32>, lid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return (wg.y * groups.x + wg.x) * WORKGROUP + lid.x;
@@ -74,6 +78,7 @@ fn binary_forward(
         case SUB: { r = a - b; }
         case MUL: { r = a * b; }
         case AXPY: { r = fma(p.alpha, a, b); }
+        case DIV: { r = a / b; }
         default: { r = a; }
     }
     out[i] = r;
@@ -99,6 +104,9 @@ fn unary_forward(
         case SIGMOID: { r = stable_sigmoid(v); }
         case SQUARE: { r = v * v; }
         case SQRT: { r = sqrt(v); }
+        case SHIFT: { r = v + p.alpha; }
+        // max(v, 0) + log(1 + e^-|v|): no overflow for either sign.
+        case SOFTPLUS: { r = max(v, 0.0) + log(1.0 + exp(-abs(v))); }
         default: { r = v; }
     }
     out[i] = r;

@@ -1,11 +1,19 @@
-// fill_forward: out[dst_offset + i] = value          for i < n
-// copy_forward: out[dst_offset + i] = src[src_offset + i]   for i < n
+// fill_forward: out[dst_offset + i] = value                                for i < n
+// copy_forward: out[dst_offset + i] = src[src_offset + (i / div) % period]  for i < n
+//
+// With div = 1, period = n copy_forward is a plain copy; period = N tiles a
+// row vector over rows (broadcast a bias); div = D repeats each element D
+// times (broadcast a per-sample scalar over its features).
 
 struct Params {
     n: u32,
     src_offset: u32,
     dst_offset: u32,
     value: f32,
+    div: u32,
+    period: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -38,6 +46,6 @@ fn copy_forward(
 ) {
     let i = element_index(wg, lid, groups);
     if i < p.n {
-        out[p.dst_offset + i] = src[p.src_offset + i];
+        out[p.dst_offset + i] = src[p.src_offset + (i / p.div) % p.period];
     }
 }

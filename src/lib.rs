@@ -2,8 +2,12 @@
 //!
 //! The host only schedules work; see `shared/DESIGN.md` for the architecture.
 
+pub mod autograd;
 pub mod error;
 pub mod gpu;
+pub mod nn;
+pub mod optim;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use gpu::{AdapterChoice, Gpu, Tensor};

@@ -8,15 +8,19 @@ pub enum Shader {
     Reduce,
     Fill,
     Random,
+    Optim,
+    Toy,
 }
 
 impl Shader {
-    pub const ALL: [Shader; 5] = [
+    pub const ALL: [Shader; 7] = [
         Shader::Matmul,
         Shader::Elementwise,
         Shader::Reduce,
         Shader::Fill,
         Shader::Random,
+        Shader::Optim,
+        Shader::Toy,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -26,6 +30,8 @@ impl Shader {
             Shader::Reduce => "reduce.wgsl",
             Shader::Fill => "fill.wgsl",
             Shader::Random => "random.wgsl",
+            Shader::Optim => "optim.wgsl",
+            Shader::Toy => "toy.wgsl",
         }
     }
 
@@ -36,6 +42,8 @@ impl Shader {
             Shader::Reduce => include_str!("../../shaders/reduce.wgsl"),
             Shader::Fill => include_str!("../../shaders/fill.wgsl"),
             Shader::Random => include_str!("../../shaders/random.wgsl"),
+            Shader::Optim => include_str!("../../shaders/optim.wgsl"),
+            Shader::Toy => include_str!("../../shaders/toy.wgsl"),
         }
     }
 

@@ -11,6 +11,7 @@ pub fn binary(op: Binary, x: &[f32], y: &[f32]) -> Vec<f64> {
                 Binary::Add => a + b,
                 Binary::Sub => a - b,
                 Binary::Mul => a * b,
+                Binary::Div => a / b,
                 Binary::Axpy(alpha) => f64::from(alpha) * a + b,
             }
         })
@@ -32,6 +33,8 @@ pub fn unary_f64(op: Unary, v: f64) -> f64 {
         Unary::Sigmoid => 1.0 / (1.0 + (-v).exp()),
         Unary::Square => v * v,
         Unary::Sqrt => v.sqrt(),
+        Unary::Shift(b) => v + f64::from(b),
+        Unary::Softplus => v.max(0.0) + (-v.abs()).exp().ln_1p(),
     }
 }
 

@@ -5,5 +5,6 @@
 
 pub mod elementwise;
 pub mod matmul;
+pub mod mlp;
 pub mod random;
 pub mod reduce;

@@ -21,7 +21,13 @@ fn lengths() -> Vec<usize> {
 #[test]
 fn binary_ops() {
     let mut rng = Rng::new(10);
-    for op in [Binary::Add, Binary::Sub, Binary::Mul, Binary::Axpy(-0.75)] {
+    for op in [
+        Binary::Add,
+        Binary::Sub,
+        Binary::Mul,
+        Binary::Div,
+        Binary::Axpy(-0.75),
+    ] {
         for n in lengths() {
             let (x, y) = (rng.vec(n), rng.vec(n));
             let out = poisoned(&[n]);
@@ -38,7 +44,7 @@ fn binary_ops() {
 
 fn unary_tolerance(op: Unary) -> f64 {
     match op {
-        Unary::Tanh | Unary::Sigmoid => TRANSCENDENTAL_TOL,
+        Unary::Tanh | Unary::Sigmoid | Unary::Softplus => TRANSCENDENTAL_TOL,
         _ => ELEMENTWISE_TOL,
     }
 }
@@ -54,6 +60,8 @@ fn unary_ops() {
         Unary::Sigmoid,
         Unary::Square,
         Unary::Sqrt,
+        Unary::Shift(-0.3),
+        Unary::Softplus,
     ];
     for op in ops {
         for n in lengths() {
@@ -76,7 +84,7 @@ fn unary_ops() {
 #[test]
 fn activations_saturate_without_nan() {
     let x = [-1e4f32, -100.0, -30.0, 30.0, 100.0, 1e4];
-    for op in [Unary::Tanh, Unary::Sigmoid] {
+    for op in [Unary::Tanh, Unary::Sigmoid, Unary::Softplus] {
         let out = poisoned(&[x.len()]);
         unary_into(gpu(), op, &upload(&x, &[x.len()]), &out).unwrap();
         assert_close(

@@ -31,3 +31,30 @@ fn copy_range_moves_only_the_range() {
     let t = poisoned(&[4]);
     assert!(copy_range(gpu(), &t, 1, &t, 0, 4).is_err());
 }
+
+#[test]
+fn tile_rows_and_repeat_cols_broadcast() {
+    use gpugan::gpu::kernels::fill::{repeat_cols_into, tile_rows_into};
+    let mut rng = Rng::new(31);
+    for (rows, cols) in [(1, 1), (3, 17), (65, 3), (127, 1)] {
+        let v = rng.vec(cols);
+        let out = poisoned(&[rows, cols]);
+        tile_rows_into(gpu(), &upload(&v, &[cols]), &out).unwrap();
+        let want: Vec<f64> = (0..rows * cols).map(|i| f64::from(v[i % cols])).collect();
+        assert_close(&format!("tile_rows {rows}x{cols}"), &read(&out), &want, 0.0);
+
+        let u = rng.vec(rows);
+        let out = poisoned(&[rows, cols]);
+        repeat_cols_into(gpu(), &upload(&u, &[rows]), &out).unwrap();
+        let want: Vec<f64> = (0..rows * cols).map(|i| f64::from(u[i / cols])).collect();
+        assert_close(
+            &format!("repeat_cols {rows}x{cols}"),
+            &read(&out),
+            &want,
+            0.0,
+        );
+    }
+    let out = poisoned(&[4, 5]);
+    assert!(tile_rows_into(gpu(), &poisoned(&[3]), &out).is_err());
+    assert!(repeat_cols_into(gpu(), &poisoned(&[3]), &out).is_err());
+}

@@ -9,6 +9,7 @@ mod elementwise;
 mod errors;
 mod fill;
 mod matmul;
+mod penalty;
 mod pool;
 mod random;
 mod reduce;

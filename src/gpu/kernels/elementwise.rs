@@ -11,6 +11,7 @@ pub enum Binary {
     Add,
     Sub,
     Mul,
+    Div,
     /// `alpha·x + y`
     Axpy(f32),
 }
@@ -25,6 +26,10 @@ pub enum Unary {
     Sigmoid,
     Square,
     Sqrt,
+    /// `x + alpha`
+    Shift(f32),
+    /// `log(1 + e^x)`
+    Softplus,
 }
 
 /// Gradients of the activations: `out = g · f'`. `Relu` and `LeakyRelu` take
@@ -44,6 +49,7 @@ impl Binary {
             Binary::Sub => (1, 0.0),
             Binary::Mul => (2, 0.0),
             Binary::Axpy(a) => (3, a),
+            Binary::Div => (4, 0.0),
         }
     }
 }
@@ -58,6 +64,8 @@ impl Unary {
             Unary::Sigmoid => (14, 0.0),
             Unary::Square => (15, 0.0),
             Unary::Sqrt => (16, 0.0),
+            Unary::Shift(b) => (17, b),
+            Unary::Softplus => (18, 0.0),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Launchers for `shaders/fill.wgsl`: fill with a value, copy a range.
+//! Launchers for `shaders/fill.wgsl`: fill with a value, copy a range, and
+//! the broadcasts that copying with a period and a divisor gives.
 
 use super::{WORKGROUP_1D, as_u32};
 use crate::error::{Error, Result};
@@ -12,6 +13,9 @@ struct Params {
     src_offset: u32,
     dst_offset: u32,
     value: f32,
+    div: u32,
+    period: u32,
+    _pad: [u32; 2],
 }
 
 /// Sets every element of `out` to `value`.
@@ -21,6 +25,9 @@ pub fn fill(gpu: &Gpu, out: &Tensor, value: f32) -> Result<()> {
         src_offset: 0,
         dst_offset: 0,
         value,
+        div: 1,
+        period: 1,
+        _pad: [0; 2],
     };
     let kernel = Kernel::new(Shader::Fill, "fill_forward");
     gpu.dispatch(
@@ -58,11 +65,27 @@ pub fn copy_range(
             ),
         });
     }
+    launch_copy(gpu, src, src_offset, dst, dst_offset, n, (1, n))
+}
+
+/// `dst[i] = src[src_offset + (i / div) % period]` for every element of dst.
+fn launch_copy(
+    gpu: &Gpu,
+    src: &Tensor,
+    src_offset: usize,
+    dst: &Tensor,
+    dst_offset: usize,
+    n: usize,
+    (div, period): (usize, usize),
+) -> Result<()> {
     let params = Params {
         n: as_u32("copy", "element count", n)?,
         src_offset: as_u32("copy", "source offset", src_offset)?,
         dst_offset: as_u32("copy", "destination offset", dst_offset)?,
         value: 0.0,
+        div: as_u32("copy", "divisor", div.max(1))?,
+        period: as_u32("copy", "period", period.max(1))?,
+        _pad: [0; 2],
     };
     let kernel = Kernel::new(Shader::Fill, "copy_forward");
     gpu.dispatch(
@@ -79,4 +102,32 @@ pub fn copy(gpu: &Gpu, src: &Tensor) -> Result<Tensor> {
     let out = gpu.empty(src.shape())?;
     copy_range(gpu, src, 0, &out, 0, src.len())?;
     Ok(out)
+}
+
+/// `out[r, ..] = v` for every row r: `v` repeated `rows` times, out shape
+/// `[rows, v.shape..]`. A one-element `v` fills any shape given as `rows`.
+pub fn tile_rows_into(gpu: &Gpu, v: &Tensor, out: &Tensor) -> Result<()> {
+    if !out.len().is_multiple_of(v.len()) {
+        return Err(Error::Shape {
+            op: "tile_rows",
+            what: "output elements must be a multiple of the row's".into(),
+            expected: v.shape().to_vec(),
+            found: out.shape().to_vec(),
+        });
+    }
+    launch_copy(gpu, v, 0, out, 0, out.len(), (1, v.len()))
+}
+
+/// `out[r, j] = v[r]` for j < cols: each element of `v` repeated over a row.
+pub fn repeat_cols_into(gpu: &Gpu, v: &Tensor, out: &Tensor) -> Result<()> {
+    let rows = v.len();
+    if out.shape().first() != Some(&rows) {
+        return Err(Error::Shape {
+            op: "repeat_cols",
+            what: "the output's first dimension must match the vector".into(),
+            expected: vec![rows],
+            found: out.shape().to_vec(),
+        });
+    }
+    launch_copy(gpu, v, 0, out, 0, out.len(), (out.len() / rows, rows))
 }

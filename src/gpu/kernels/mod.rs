@@ -5,8 +5,10 @@
 pub mod elementwise;
 pub mod fill;
 pub mod matmul;
+pub mod optim;
 pub mod random;
 pub mod reduce;
+pub mod toy;
 
 /// Elementwise launches: invocations per workgroup.
 const WORKGROUP_1D: u32 = 256;

@@ -14,6 +14,17 @@ pub struct RandomKey {
     pub stream: u64,
 }
 
+impl RandomKey {
+    /// A stream disjoint from every other tag's: the top byte of the stream
+    /// is a purpose tag (noise, ε, data), the low 56 bits count steps.
+    pub fn substream(self, tag: u8) -> RandomKey {
+        RandomKey {
+            seed: self.seed,
+            stream: (self.stream & ((1 << 56) - 1)) | (u64::from(tag) << 56),
+        }
+    }
+}
+
 #[repr(C)]
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {

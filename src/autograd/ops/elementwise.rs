@@ -1,0 +1,220 @@
+//! Elementwise ops and the activation gradients, themselves differentiable.
+
+use crate::autograd::var::Var;
+use crate::error::Result;
+use crate::gpu::kernels::elementwise::{Binary, Unary, UnaryGrad, binary, unary, unary_grad};
+
+fn binary_op(
+    name: &'static str,
+    op: Binary,
+    a: &Var,
+    b: &Var,
+    backward: super::super::var::BackwardFn,
+) -> Result<Var> {
+    let value = binary(a.gpu(), op, a.value(), b.value())?;
+    Ok(Var::from_op(name, value, &[a, b], backward))
+}
+
+fn unary_op(
+    name: &'static str,
+    op: Unary,
+    x: &Var,
+    backward: super::super::var::BackwardFn,
+) -> Result<Var> {
+    let value = unary(x.gpu(), op, x.value())?;
+    Ok(Var::from_op(name, value, &[x], backward))
+}
+
+pub fn add(a: &Var, b: &Var) -> Result<Var> {
+    binary_op(
+        "add",
+        Binary::Add,
+        a,
+        b,
+        Box::new(|g, _, _| Ok(vec![Some(g.clone()), Some(g.clone())])),
+    )
+}
+
+pub fn sub(a: &Var, b: &Var) -> Result<Var> {
+    binary_op(
+        "sub",
+        Binary::Sub,
+        a,
+        b,
+        Box::new(|g, _, _| Ok(vec![Some(g.clone()), Some(scale(g, -1.0)?)])),
+    )
+}
+
+pub fn mul(a: &Var, b: &Var) -> Result<Var> {
+    binary_op(
+        "mul",
+        Binary::Mul,
+        a,
+        b,
+        Box::new(|g, inputs, _| Ok(vec![Some(mul(g, &inputs[1])?), Some(mul(g, &inputs[0])?)])),
+    )
+}
+
+/// a / b; d/db = −(a/b)·g/b uses the saved output a/b.
+pub fn div(a: &Var, b: &Var) -> Result<Var> {
+    binary_op(
+        "div",
+        Binary::Div,
+        a,
+        b,
+        Box::new(|g, inputs, out| {
+            let da = div(g, &inputs[1])?;
+            let db = scale(&div(&mul(g, out)?, &inputs[1])?, -1.0)?;
+            Ok(vec![Some(da), Some(db)])
+        }),
+    )
+}
+
+pub fn scale(x: &Var, s: f32) -> Result<Var> {
+    unary_op(
+        "scale",
+        Unary::Scale(s),
+        x,
+        Box::new(move |g, _, _| Ok(vec![Some(scale(g, s)?)])),
+    )
+}
+
+/// x + c
+pub fn shift(x: &Var, c: f32) -> Result<Var> {
+    unary_op(
+        "shift",
+        Unary::Shift(c),
+        x,
+        Box::new(|g, _, _| Ok(vec![Some(g.clone())])),
+    )
+}
+
+pub fn square(x: &Var) -> Result<Var> {
+    unary_op(
+        "square",
+        Unary::Square,
+        x,
+        Box::new(|g, inputs, _| Ok(vec![Some(mul(g, &scale(&inputs[0], 2.0)?)?)])),
+    )
+}
+
+/// √x; the gradient g / (2√x) uses the saved output.
+pub fn sqrt(x: &Var) -> Result<Var> {
+    unary_op(
+        "sqrt",
+        Unary::Sqrt,
+        x,
+        Box::new(|g, _, out| Ok(vec![Some(div(g, &scale(out, 2.0)?)?)])),
+    )
+}
+
+/// log(1 + eˣ); its gradient is σ(x).
+pub fn softplus(x: &Var) -> Result<Var> {
+    unary_op(
+        "softplus",
+        Unary::Softplus,
+        x,
+        Box::new(|g, inputs, _| Ok(vec![Some(mul(g, &sigmoid(&inputs[0])?)?)])),
+    )
+}
+
+pub fn relu(x: &Var) -> Result<Var> {
+    unary_op(
+        "relu",
+        Unary::Relu,
+        x,
+        Box::new(|g, inputs, _| Ok(vec![Some(relu_grad(&inputs[0], g)?)])),
+    )
+}
+
+pub fn leaky_relu(x: &Var, slope: f32) -> Result<Var> {
+    unary_op(
+        "leaky_relu",
+        Unary::LeakyRelu(slope),
+        x,
+        Box::new(move |g, inputs, _| Ok(vec![Some(leaky_relu_grad(&inputs[0], g, slope)?)])),
+    )
+}
+
+pub fn tanh(x: &Var) -> Result<Var> {
+    unary_op(
+        "tanh",
+        Unary::Tanh,
+        x,
+        Box::new(|g, _, out| Ok(vec![Some(tanh_grad(out, g)?)])),
+    )
+}
+
+pub fn sigmoid(x: &Var) -> Result<Var> {
+    unary_op(
+        "sigmoid",
+        Unary::Sigmoid,
+        x,
+        Box::new(|g, _, out| Ok(vec![Some(sigmoid_grad(out, g)?)])),
+    )
+}
+
+fn grad_op(
+    name: &'static str,
+    op: UnaryGrad,
+    saved: &Var,
+    g: &Var,
+    backward: super::super::var::BackwardFn,
+) -> Result<Var> {
+    let value = unary_grad(saved.gpu(), op, saved.value(), g.value())?;
+    Ok(Var::from_op(name, value, &[saved, g], backward))
+}
+
+/// g · 1[x > 0]: linear in g, piecewise constant in x (zero derivative).
+pub fn relu_grad(x: &Var, g: &Var) -> Result<Var> {
+    grad_op(
+        "relu_grad",
+        UnaryGrad::Relu,
+        x,
+        g,
+        Box::new(|gg, inputs, _| Ok(vec![None, Some(relu_grad(&inputs[0], gg)?)])),
+    )
+}
+
+/// g · (x > 0 ? 1 : slope): linear in g, piecewise constant in x.
+pub fn leaky_relu_grad(x: &Var, g: &Var, slope: f32) -> Result<Var> {
+    grad_op(
+        "leaky_relu_grad",
+        UnaryGrad::LeakyRelu(slope),
+        x,
+        g,
+        Box::new(move |gg, inputs, _| {
+            Ok(vec![None, Some(leaky_relu_grad(&inputs[0], gg, slope)?)])
+        }),
+    )
+}
+
+/// g · (1 − y²) with y = tanh(x); d/dy = −2·y·g·gg.
+pub fn tanh_grad(y: &Var, g: &Var) -> Result<Var> {
+    grad_op(
+        "tanh_grad",
+        UnaryGrad::Tanh,
+        y,
+        g,
+        Box::new(|gg, inputs, _| {
+            let (y, g) = (&inputs[0], &inputs[1]);
+            let dy = mul(&mul(gg, g)?, &scale(y, -2.0)?)?;
+            Ok(vec![Some(dy), Some(tanh_grad(y, gg)?)])
+        }),
+    )
+}
+
+/// g · y(1 − y) with y = σ(x); d/dy = g·gg·(1 − 2y).
+pub fn sigmoid_grad(y: &Var, g: &Var) -> Result<Var> {
+    grad_op(
+        "sigmoid_grad",
+        UnaryGrad::Sigmoid,
+        y,
+        g,
+        Box::new(|gg, inputs, _| {
+            let (y, g) = (&inputs[0], &inputs[1]);
+            let dy = mul(&mul(gg, g)?, &shift(&scale(y, -2.0)?, 1.0)?)?;
+            Ok(vec![Some(dy), Some(sigmoid_grad(y, gg)?)])
+        }),
+    )
+}

@@ -1,0 +1,39 @@
+//! C = op(A)·op(B); both gradients are matmuls again, so they differentiate.
+
+use crate::autograd::var::Var;
+use crate::error::Result;
+use crate::gpu::kernels::matmul::{MatmulSpec, matmul as matmul_kernel};
+
+fn mm(a: &Var, b: &Var, trans_a: bool, trans_b: bool) -> Result<Var> {
+    matmul(a, b, trans_a, trans_b)
+}
+
+/// `op(a)·op(b)` for 2-D operands.
+pub fn matmul(a: &Var, b: &Var, trans_a: bool, trans_b: bool) -> Result<Var> {
+    let spec = MatmulSpec {
+        trans_a,
+        trans_b,
+        ..MatmulSpec::default()
+    };
+    let value = matmul_kernel(a.gpu(), a.value(), b.value(), None, &spec)?;
+    Ok(Var::from_op(
+        "matmul",
+        value,
+        &[a, b],
+        Box::new(move |g, inputs, _| {
+            let (a, b) = (&inputs[0], &inputs[1]);
+            // C = op(A)·op(B):  dop(A) = dC·op(B)ᵀ,  dop(B) = op(A)ᵀ·dC.
+            let da = if trans_a {
+                mm(b, g, trans_b, true)?
+            } else {
+                mm(g, b, false, !trans_b)?
+            };
+            let db = if trans_b {
+                mm(g, a, true, trans_a)?
+            } else {
+                mm(a, g, !trans_a, false)?
+            };
+            Ok(vec![Some(da), Some(db)])
+        }),
+    ))
+}

@@ -1,0 +1,35 @@
+//! Differentiable ops. Each forward launches kernels; each backward is
+//! written with these same ops, so it can be differentiated again.
+
+mod broadcast;
+mod elementwise;
+mod matmul;
+mod reduce;
+
+pub use broadcast::{
+    add_bias, broadcast_scalar, mul_rows, repeat_cols, reshape, sum_cols, sum_rows, tile_rows,
+};
+pub use elementwise::{
+    add, div, leaky_relu, leaky_relu_grad, mul, relu, relu_grad, scale, shift, sigmoid,
+    sigmoid_grad, softplus, sqrt, square, sub, tanh, tanh_grad,
+};
+pub use matmul::matmul;
+pub use reduce::{mean_all, sum_all, sum_squares_rows};
+
+use super::var::Var;
+use crate::error::Result;
+use crate::gpu::kernels::fill;
+
+/// A constant of `v`'s shape filled with `value`.
+pub fn full_like(v: &Var, value: f32) -> Result<Var> {
+    let t = fill::full(v.gpu(), v.shape(), value)?;
+    Ok(Var::constant(v.gpu(), t))
+}
+
+pub fn ones_like(v: &Var) -> Result<Var> {
+    full_like(v, 1.0)
+}
+
+pub fn zeros_like(v: &Var) -> Result<Var> {
+    full_like(v, 0.0)
+}

@@ -1,0 +1,132 @@
+//! Launchers for `shaders/optim.wgsl`: Adam, RMSprop and weight clipping,
+//! updating parameters and state in place.
+
+use super::{WORKGROUP_1D, as_u32};
+use crate::error::{Result, expect_shape};
+use crate::gpu::shaders::Shader;
+use crate::gpu::{Gpu, Kernel, Tensor};
+
+#[repr(C)]
+#[derive(Clone, Copy, Default, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    lr: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    weight_decay: f32,
+    bc1: f32,
+    bc2: f32,
+}
+
+/// Adam hyper-parameters for one step; `step` counts from 1.
+#[derive(Clone, Copy, Debug)]
+pub struct AdamStep {
+    pub lr: f32,
+    pub beta1: f32,
+    pub beta2: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+    pub step: u64,
+}
+
+/// RMSprop hyper-parameters.
+#[derive(Clone, Copy, Debug)]
+pub struct RmspropStep {
+    pub lr: f32,
+    pub alpha: f32,
+    pub eps: f32,
+    pub weight_decay: f32,
+    pub momentum: f32,
+    pub centered: bool,
+}
+
+fn launch(
+    gpu: &Gpu,
+    entry: &'static str,
+    params: Params,
+    buffers: &[(u32, &Tensor)],
+) -> Result<()> {
+    let theta = buffers[0].1;
+    for (_, t) in &buffers[1..] {
+        expect_shape(entry, "state or gradient", theta.shape(), t.shape())?;
+    }
+    let bound: Vec<(u32, &wgpu::Buffer)> = buffers.iter().map(|&(b, t)| (b, t.buffer())).collect();
+    let params = Params {
+        n: as_u32(entry, "parameter count", theta.len())?,
+        ..params
+    };
+    gpu.dispatch(
+        &Kernel::new(Shader::Optim, entry),
+        &params,
+        &bound,
+        gpu.grid(theta.len(), WORKGROUP_1D),
+    );
+    Ok(())
+}
+
+/// One Adam update of `theta` with state `m`, `v` (zeros before step 1).
+pub fn adam_step(
+    gpu: &Gpu,
+    h: &AdamStep,
+    theta: &Tensor,
+    grad: &Tensor,
+    m: &Tensor,
+    v: &Tensor,
+) -> Result<()> {
+    let t = h.step as i32;
+    let params = Params {
+        lr: h.lr,
+        beta1: h.beta1,
+        beta2: h.beta2,
+        eps: h.eps,
+        weight_decay: h.weight_decay,
+        bc1: 1.0 - h.beta1.powi(t),
+        bc2: 1.0 - h.beta2.powi(t),
+        ..Params::default()
+    };
+    launch(
+        gpu,
+        "adam_step",
+        params,
+        &[(1, theta), (2, grad), (3, m), (4, v)],
+    )
+}
+
+/// One RMSprop update: `square_avg`, `grad_avg` (centered), `momentum_buf`.
+pub fn rmsprop_step(
+    gpu: &Gpu,
+    h: &RmspropStep,
+    theta: &Tensor,
+    grad: &Tensor,
+    square_avg: &Tensor,
+    grad_avg: &Tensor,
+    momentum_buf: &Tensor,
+) -> Result<()> {
+    let params = Params {
+        lr: h.lr,
+        beta1: h.alpha,
+        beta2: h.momentum,
+        eps: h.eps,
+        weight_decay: h.weight_decay,
+        bc1: if h.centered { 1.0 } else { 0.0 },
+        ..Params::default()
+    };
+    let buffers = [
+        (1, theta),
+        (2, grad),
+        (3, square_avg),
+        (4, grad_avg),
+        (5, momentum_buf),
+    ];
+    launch(gpu, "rmsprop_step", params, &buffers)
+}
+
+/// θ ← clamp(θ, −c, c).
+pub fn clip_step(gpu: &Gpu, theta: &Tensor, c: f32) -> Result<()> {
+    let params = Params {
+        bc2: c,
+        ..Params::default()
+    };
+    launch(gpu, "clip_step", params, &[(1, theta)])
+}

@@ -1,0 +1,59 @@
+//! Launcher for `shaders/toy.wgsl`: 2-D toy samples from random draws.
+
+use super::random::{RandomKey, normal, uniform};
+use super::{WORKGROUP_1D, as_u32};
+use crate::error::Result;
+use crate::gpu::shaders::Shader;
+use crate::gpu::{Gpu, Kernel, Tensor};
+
+/// The toy distributions; codes match `toy.wgsl`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ToyKind {
+    EightGaussians = 0,
+    TwentyFiveGaussians = 1,
+    SwissRoll = 2,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    n: u32,
+    kind: u32,
+    _pad: [u32; 2],
+}
+
+/// Maps draws to points: `u` [B] uniform, `noise` [B, 2] normal → out [B, 2].
+pub fn toy_sample_into(
+    gpu: &Gpu,
+    kind: ToyKind,
+    u: &Tensor,
+    noise: &Tensor,
+    out: &Tensor,
+) -> Result<()> {
+    let n = u.len();
+    crate::error::expect_shape("toy_sample", "noise", &[n, 2], noise.shape())?;
+    crate::error::expect_shape("toy_sample", "output", &[n, 2], out.shape())?;
+    let params = Params {
+        n: as_u32("toy_sample", "batch", n)?,
+        kind: kind as u32,
+        _pad: [0; 2],
+    };
+    let buffers = [(1, u.buffer()), (2, noise.buffer()), (3, out.buffer())];
+    gpu.dispatch(
+        &Kernel::new(Shader::Toy, "toy_sample"),
+        &params,
+        &buffers,
+        gpu.grid(n, WORKGROUP_1D),
+    );
+    Ok(())
+}
+
+/// A batch of `n` points drawn with `key`: the mode choice and the noise come
+/// from two tagged sub-streams of it.
+pub fn toy_batch(gpu: &Gpu, kind: ToyKind, n: usize, key: RandomKey) -> Result<Tensor> {
+    let u = uniform(gpu, &[n], key.substream(0xD0), 0.0, 1.0)?;
+    let noise = normal(gpu, &[n, 2], key.substream(0xD1), 0.0, 1.0)?;
+    let out = gpu.empty(&[n, 2])?;
+    toy_sample_into(gpu, kind, &u, &noise, &out)?;
+    Ok(out)
+}

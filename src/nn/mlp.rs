@@ -1,0 +1,109 @@
+//! A multilayer perceptron: Linear layers with an activation between them.
+
+use super::linear::{Init, Linear};
+use crate::autograd::Var;
+use crate::autograd::ops::{leaky_relu, relu, tanh};
+use crate::error::Result;
+use crate::gpu::Gpu;
+use crate::gpu::kernels::random::RandomKey;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Act {
+    Relu,
+    LeakyRelu(f32),
+    Tanh,
+}
+
+impl Act {
+    pub fn apply(self, x: &Var) -> Result<Var> {
+        match self {
+            Act::Relu => relu(x),
+            Act::LeakyRelu(s) => leaky_relu(x, s),
+            Act::Tanh => tanh(x),
+        }
+    }
+}
+
+pub struct Mlp {
+    pub layers: Vec<Linear>,
+    pub hidden_act: Act,
+    pub output_act: Option<Act>,
+}
+
+impl Mlp {
+    /// `sizes` = [in, hidden.., out]; layer i draws from stream tag `i` of `key`.
+    pub fn new(
+        gpu: &Gpu,
+        sizes: &[usize],
+        hidden_act: Act,
+        output_act: Option<Act>,
+        init: Init,
+        key: RandomKey,
+    ) -> Result<Self> {
+        let layers = sizes
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                let layer_key = RandomKey {
+                    seed: key.seed,
+                    stream: key.stream + i as u64,
+                };
+                Linear::new(gpu, w[0], w[1], init, layer_key)
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            layers,
+            hidden_act,
+            output_act,
+        })
+    }
+
+    /// Weight and bias of every layer, in order.
+    pub fn parameters(&self) -> Vec<Var> {
+        self.layers
+            .iter()
+            .flat_map(|l| [l.weight.clone(), l.bias.clone()])
+            .collect()
+    }
+
+    /// PyTorch state_dict names for `parameters()` as in an `nn.Sequential`
+    /// with activations between the layers: `net.0.weight`, `net.0.bias`, `net.2.weight`…
+    pub fn parameter_names(&self) -> Vec<String> {
+        (0..self.layers.len())
+            .flat_map(|i| {
+                [
+                    format!("net.{}.weight", 2 * i),
+                    format!("net.{}.bias", 2 * i),
+                ]
+            })
+            .collect()
+    }
+
+    pub fn forward(&self, x: &Var) -> Result<Var> {
+        self.forward_with(x, &self.parameters())
+    }
+
+    /// The network with other parameter vars in `parameters()` order.
+    pub fn forward_with(&self, x: &Var, params: &[Var]) -> Result<Var> {
+        let mut h = x.clone();
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter().enumerate() {
+            h = layer.forward_with(&h, &params[2 * i], &params[2 * i + 1])?;
+            let act = if i == last {
+                self.output_act
+            } else {
+                Some(self.hidden_act)
+            };
+            if let Some(act) = act {
+                h = act.apply(&h)?;
+            }
+        }
+        Ok(h)
+    }
+
+    /// The same network with its parameters as constants: no gradients flow
+    /// to them (the critic inside the generator's step).
+    pub fn detached_parameters(&self) -> Vec<Var> {
+        self.parameters().iter().map(Var::detach).collect()
+    }
+}

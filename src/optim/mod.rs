@@ -1,0 +1,139 @@
+//! Optimizers with PyTorch's semantics and defaults; their state lives in GPU
+//! buffers and each update is one kernel per parameter tensor.
+
+use crate::error::Result;
+use crate::gpu::kernels::fill::full;
+use crate::gpu::kernels::optim::{AdamStep, RmspropStep, adam_step, clip_step, rmsprop_step};
+use crate::gpu::{Gpu, Tensor};
+
+/// Which optimizer and its hyper-parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OptimConfig {
+    /// torch.optim.Adam: lr, betas (β1, β2), eps, weight_decay (L2).
+    Adam {
+        lr: f32,
+        beta1: f32,
+        beta2: f32,
+        eps: f32,
+        weight_decay: f32,
+    },
+    /// torch.optim.RMSprop: lr, alpha, eps, weight_decay, momentum, centered.
+    Rmsprop {
+        lr: f32,
+        alpha: f32,
+        eps: f32,
+        weight_decay: f32,
+        momentum: f32,
+        centered: bool,
+    },
+}
+
+impl OptimConfig {
+    /// PyTorch's defaults except the learning rate.
+    pub fn adam(lr: f32) -> Self {
+        OptimConfig::Adam {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        }
+    }
+
+    pub fn rmsprop(lr: f32) -> Self {
+        OptimConfig::Rmsprop {
+            lr,
+            alpha: 0.99,
+            eps: 1e-8,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            centered: false,
+        }
+    }
+}
+
+/// An optimizer over a fixed list of parameter tensors.
+pub struct Optimizer {
+    config: OptimConfig,
+    /// Per parameter: Adam (m, v) or RMSprop (square_avg, grad_avg, momentum_buf).
+    state: Vec<Vec<Tensor>>,
+    step: u64,
+}
+
+impl Optimizer {
+    /// State buffers start at zero, as PyTorch's do.
+    pub fn new(gpu: &Gpu, config: OptimConfig, params: &[Tensor]) -> Result<Self> {
+        let buffers = match config {
+            OptimConfig::Adam { .. } => 2,
+            OptimConfig::Rmsprop { .. } => 3,
+        };
+        let state = params
+            .iter()
+            .map(|p| (0..buffers).map(|_| full(gpu, p.shape(), 0.0)).collect())
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            config,
+            state,
+            step: 0,
+        })
+    }
+
+    pub fn steps_taken(&self) -> u64 {
+        self.step
+    }
+
+    /// One update of every parameter from its gradient, in place.
+    pub fn step(&mut self, gpu: &Gpu, params: &[Tensor], grads: &[Tensor]) -> Result<()> {
+        assert_eq!(
+            params.len(),
+            self.state.len(),
+            "optimizer built for other parameters"
+        );
+        self.step += 1;
+        for ((p, g), s) in params.iter().zip(grads).zip(&self.state) {
+            match self.config {
+                OptimConfig::Adam {
+                    lr,
+                    beta1,
+                    beta2,
+                    eps,
+                    weight_decay,
+                } => {
+                    let h = AdamStep {
+                        lr,
+                        beta1,
+                        beta2,
+                        eps,
+                        weight_decay,
+                        step: self.step,
+                    };
+                    adam_step(gpu, &h, p, g, &s[0], &s[1])?;
+                }
+                OptimConfig::Rmsprop {
+                    lr,
+                    alpha,
+                    eps,
+                    weight_decay,
+                    momentum,
+                    centered,
+                } => {
+                    let h = RmspropStep {
+                        lr,
+                        alpha,
+                        eps,
+                        weight_decay,
+                        momentum,
+                        centered,
+                    };
+                    rmsprop_step(gpu, &h, p, g, &s[0], &s[1], &s[2])?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// WGAN weight clipping: every parameter clamped to ±c.
+pub fn clip_weights(gpu: &Gpu, params: &[Tensor], c: f32) -> Result<()> {
+    params.iter().try_for_each(|p| clip_step(gpu, p, c))
+}

@@ -1,0 +1,3 @@
+//! Training: losses, the gradient penalty, the D/G schedule, run outputs.
+
+pub mod loss;
