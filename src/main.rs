@@ -8,7 +8,16 @@ use cli::{Cli, Command};
 
 fn main() {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // One line: clap's first line names the flag, the value and why.
+            let text = e.to_string();
+            eprintln!("{}", text.lines().next().unwrap_or("invalid arguments"));
+            std::process::exit(2);
+        }
+    };
     if let Err(e) = run(cli) {
         eprintln!("error: {e:#}");
         std::process::exit(1);
@@ -18,7 +27,30 @@ fn main() {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Info => info(&cli.adapter.choice()),
+        Command::Train(args) => train(&cli.adapter.choice(), args.config()),
     }
+}
+
+fn train(choice: &gpugan::AdapterChoice, config: gpugan::train::TrainConfig) -> anyhow::Result<()> {
+    // Check the flags before opening the device: bad input fails fast.
+    config.validate()?;
+    let gpu = gpugan::Gpu::new(choice)?;
+    eprintln!(
+        "training {} ({}) on {} ({:?}); run folder {}",
+        config.data.name(),
+        config.loss.name(),
+        gpu.info().name,
+        gpu.info().backend,
+        config.out.display()
+    );
+    let summary = gpugan::train::run::train(&gpu, config)?;
+    eprintln!(
+        "done: {} steps in {:.1} s ({:.2} it/s)",
+        summary.steps,
+        summary.seconds,
+        summary.steps as f64 / summary.seconds
+    );
+    Ok(())
 }
 
 fn info(choice: &gpugan::AdapterChoice) -> anyhow::Result<()> {

@@ -1,7 +1,7 @@
 //! The backward pass: reverse topological order over the recorded graph,
 //! gradients accumulated with `Var` additions.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::ops;
 use super::var::{Var, no_grad};
@@ -25,19 +25,36 @@ pub fn grad(output: &Var, inputs: &[&Var], create_graph: bool) -> Result<Vec<Var
     }
     let _guard = (!create_graph).then(no_grad);
     let order = topological_order(output);
+    // Only nodes on a path to a requested input need gradients: the penalty's
+    // ∇x̂ D skips every weight gradient of the critic this way.
+    let mut relevant: HashSet<u64> = inputs.iter().map(|v| v.id()).collect();
+    for node in &order {
+        if node.0.inputs.iter().any(|i| relevant.contains(&i.id())) {
+            relevant.insert(node.id());
+        }
+    }
     let mut grads: HashMap<u64, Var> = HashMap::new();
     grads.insert(output.id(), ops::ones_like(output)?);
     for node in order.iter().rev() {
         let Some(backward) = &node.0.backward else {
             continue;
         };
+        if !relevant.contains(&node.id()) {
+            continue;
+        }
         let Some(upstream) = grads.get(&node.id()).cloned() else {
             continue;
         };
-        let input_grads = backward(&upstream, &node.0.inputs, node)?;
-        for (input, g) in node.0.inputs.iter().zip(input_grads) {
+        let needs: Vec<bool> = node
+            .0
+            .inputs
+            .iter()
+            .map(|i| relevant.contains(&i.id()))
+            .collect();
+        let input_grads = backward(&upstream, &node.0.inputs, node, &needs)?;
+        for ((input, g), &needed) in node.0.inputs.iter().zip(input_grads).zip(&needs) {
             let Some(g) = g else { continue };
-            if !input.requires_grad() {
+            if !needed {
                 continue;
             }
             let total = match grads.remove(&input.id()) {
@@ -64,7 +81,7 @@ pub fn grad(output: &Var, inputs: &[&Var], create_graph: bool) -> Result<Vec<Var
 /// each after all of its inputs.
 fn topological_order(output: &Var) -> Vec<Var> {
     let mut order = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     // Iterative DFS: deep graphs (a double backward doubles the depth) must
     // not overflow the stack.
     let mut stack = vec![(output.clone(), false)];

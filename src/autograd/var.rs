@@ -9,8 +9,9 @@ use crate::gpu::{Gpu, Tensor};
 
 /// Computes the gradients of an op's inputs from the gradient of its output,
 /// with `Var` ops so the computation can itself be differentiated.
-/// Arguments: the upstream gradient, the op's inputs, the op's output.
-pub(crate) type BackwardFn = Box<dyn Fn(&Var, &[Var], &Var) -> Result<Vec<Option<Var>>>>;
+/// Arguments: the upstream gradient, the op's inputs, the op's output, and
+/// which inputs need a gradient (others may be skipped: return None).
+pub(crate) type BackwardFn = Box<dyn Fn(&Var, &[Var], &Var, &[bool]) -> Result<Vec<Option<Var>>>>;
 
 pub(crate) struct Node {
     pub id: u64,

@@ -16,7 +16,7 @@ pub fn tile_rows(v: &Var, rows: usize) -> Result<Var> {
         "tile_rows",
         value,
         &[v],
-        Box::new(|g, _, _| Ok(vec![Some(sum_rows(g)?)])),
+        Box::new(|g, _, _, _| Ok(vec![Some(sum_rows(g)?)])),
     ))
 }
 
@@ -28,7 +28,7 @@ pub fn sum_rows(x: &Var) -> Result<Var> {
         "sum_rows",
         value,
         &[x],
-        Box::new(move |g, _, _| Ok(vec![Some(tile_rows(g, rows)?)])),
+        Box::new(move |g, _, _, _| Ok(vec![Some(tile_rows(g, rows)?)])),
     ))
 }
 
@@ -41,7 +41,7 @@ pub fn repeat_cols(v: &Var, shape: &[usize]) -> Result<Var> {
         "repeat_cols",
         value,
         &[v],
-        Box::new(|g, _, _| Ok(vec![Some(sum_cols(g)?)])),
+        Box::new(|g, _, _, _| Ok(vec![Some(sum_cols(g)?)])),
     ))
 }
 
@@ -55,7 +55,7 @@ pub fn sum_cols(x: &Var) -> Result<Var> {
         "sum_cols",
         value,
         &[x],
-        Box::new(move |g, _, _| Ok(vec![Some(repeat_cols(g, &shape)?)])),
+        Box::new(move |g, _, _, _| Ok(vec![Some(repeat_cols(g, &shape)?)])),
     ))
 }
 
@@ -73,7 +73,7 @@ pub fn broadcast_scalar(v: &Var, shape: &[usize]) -> Result<Var> {
         "broadcast_scalar",
         value,
         &[v],
-        Box::new(|g, _, _| Ok(vec![Some(super::reduce::sum_all(g)?)])),
+        Box::new(|g, _, _, _| Ok(vec![Some(super::reduce::sum_all(g)?)])),
     ))
 }
 
@@ -85,7 +85,7 @@ pub fn reshape(x: &Var, shape: &[usize]) -> Result<Var> {
         "reshape",
         value,
         &[x],
-        Box::new(move |g, _, _| Ok(vec![Some(reshape(g, &original)?)])),
+        Box::new(move |g, _, _, _| Ok(vec![Some(reshape(g, &original)?)])),
     ))
 }
 

@@ -1,5 +1,6 @@
 //! Elementwise ops and the activation gradients, themselves differentiable.
 
+use super::when;
 use crate::autograd::var::Var;
 use crate::error::Result;
 use crate::gpu::kernels::elementwise::{Binary, Unary, UnaryGrad, binary, unary, unary_grad};
@@ -31,7 +32,7 @@ pub fn add(a: &Var, b: &Var) -> Result<Var> {
         Binary::Add,
         a,
         b,
-        Box::new(|g, _, _| Ok(vec![Some(g.clone()), Some(g.clone())])),
+        Box::new(|g, _, _, _| Ok(vec![Some(g.clone()), Some(g.clone())])),
     )
 }
 
@@ -41,7 +42,7 @@ pub fn sub(a: &Var, b: &Var) -> Result<Var> {
         Binary::Sub,
         a,
         b,
-        Box::new(|g, _, _| Ok(vec![Some(g.clone()), Some(scale(g, -1.0)?)])),
+        Box::new(|g, _, _, needs| Ok(vec![Some(g.clone()), when(needs[1], || scale(g, -1.0))?])),
     )
 }
 
@@ -51,7 +52,12 @@ pub fn mul(a: &Var, b: &Var) -> Result<Var> {
         Binary::Mul,
         a,
         b,
-        Box::new(|g, inputs, _| Ok(vec![Some(mul(g, &inputs[1])?), Some(mul(g, &inputs[0])?)])),
+        Box::new(|g, inputs, _, needs| {
+            Ok(vec![
+                when(needs[0], || mul(g, &inputs[1]))?,
+                when(needs[1], || mul(g, &inputs[0]))?,
+            ])
+        }),
     )
 }
 
@@ -62,10 +68,10 @@ pub fn div(a: &Var, b: &Var) -> Result<Var> {
         Binary::Div,
         a,
         b,
-        Box::new(|g, inputs, out| {
-            let da = div(g, &inputs[1])?;
-            let db = scale(&div(&mul(g, out)?, &inputs[1])?, -1.0)?;
-            Ok(vec![Some(da), Some(db)])
+        Box::new(|g, inputs, out, needs| {
+            let da = when(needs[0], || div(g, &inputs[1]))?;
+            let db = when(needs[1], || scale(&div(&mul(g, out)?, &inputs[1])?, -1.0))?;
+            Ok(vec![da, db])
         }),
     )
 }
@@ -75,7 +81,7 @@ pub fn scale(x: &Var, s: f32) -> Result<Var> {
         "scale",
         Unary::Scale(s),
         x,
-        Box::new(move |g, _, _| Ok(vec![Some(scale(g, s)?)])),
+        Box::new(move |g, _, _, _| Ok(vec![Some(scale(g, s)?)])),
     )
 }
 
@@ -85,7 +91,7 @@ pub fn shift(x: &Var, c: f32) -> Result<Var> {
         "shift",
         Unary::Shift(c),
         x,
-        Box::new(|g, _, _| Ok(vec![Some(g.clone())])),
+        Box::new(|g, _, _, _| Ok(vec![Some(g.clone())])),
     )
 }
 
@@ -94,7 +100,7 @@ pub fn square(x: &Var) -> Result<Var> {
         "square",
         Unary::Square,
         x,
-        Box::new(|g, inputs, _| Ok(vec![Some(mul(g, &scale(&inputs[0], 2.0)?)?)])),
+        Box::new(|g, inputs, _, _| Ok(vec![Some(mul(g, &scale(&inputs[0], 2.0)?)?)])),
     )
 }
 
@@ -104,7 +110,7 @@ pub fn sqrt(x: &Var) -> Result<Var> {
         "sqrt",
         Unary::Sqrt,
         x,
-        Box::new(|g, _, out| Ok(vec![Some(div(g, &scale(out, 2.0)?)?)])),
+        Box::new(|g, _, out, _| Ok(vec![Some(div(g, &scale(out, 2.0)?)?)])),
     )
 }
 
@@ -114,7 +120,7 @@ pub fn softplus(x: &Var) -> Result<Var> {
         "softplus",
         Unary::Softplus,
         x,
-        Box::new(|g, inputs, _| Ok(vec![Some(mul(g, &sigmoid(&inputs[0])?)?)])),
+        Box::new(|g, inputs, _, _| Ok(vec![Some(mul(g, &sigmoid(&inputs[0])?)?)])),
     )
 }
 
@@ -123,7 +129,7 @@ pub fn relu(x: &Var) -> Result<Var> {
         "relu",
         Unary::Relu,
         x,
-        Box::new(|g, inputs, _| Ok(vec![Some(relu_grad(&inputs[0], g)?)])),
+        Box::new(|g, inputs, _, _| Ok(vec![Some(relu_grad(&inputs[0], g)?)])),
     )
 }
 
@@ -132,7 +138,7 @@ pub fn leaky_relu(x: &Var, slope: f32) -> Result<Var> {
         "leaky_relu",
         Unary::LeakyRelu(slope),
         x,
-        Box::new(move |g, inputs, _| Ok(vec![Some(leaky_relu_grad(&inputs[0], g, slope)?)])),
+        Box::new(move |g, inputs, _, _| Ok(vec![Some(leaky_relu_grad(&inputs[0], g, slope)?)])),
     )
 }
 
@@ -141,7 +147,7 @@ pub fn tanh(x: &Var) -> Result<Var> {
         "tanh",
         Unary::Tanh,
         x,
-        Box::new(|g, _, out| Ok(vec![Some(tanh_grad(out, g)?)])),
+        Box::new(|g, _, out, _| Ok(vec![Some(tanh_grad(out, g)?)])),
     )
 }
 
@@ -150,7 +156,7 @@ pub fn sigmoid(x: &Var) -> Result<Var> {
         "sigmoid",
         Unary::Sigmoid,
         x,
-        Box::new(|g, _, out| Ok(vec![Some(sigmoid_grad(out, g)?)])),
+        Box::new(|g, _, out, _| Ok(vec![Some(sigmoid_grad(out, g)?)])),
     )
 }
 
@@ -172,7 +178,7 @@ pub fn relu_grad(x: &Var, g: &Var) -> Result<Var> {
         UnaryGrad::Relu,
         x,
         g,
-        Box::new(|gg, inputs, _| Ok(vec![None, Some(relu_grad(&inputs[0], gg)?)])),
+        Box::new(|gg, inputs, _, _| Ok(vec![None, Some(relu_grad(&inputs[0], gg)?)])),
     )
 }
 
@@ -183,7 +189,7 @@ pub fn leaky_relu_grad(x: &Var, g: &Var, slope: f32) -> Result<Var> {
         UnaryGrad::LeakyRelu(slope),
         x,
         g,
-        Box::new(move |gg, inputs, _| {
+        Box::new(move |gg, inputs, _, _| {
             Ok(vec![None, Some(leaky_relu_grad(&inputs[0], gg, slope)?)])
         }),
     )
@@ -196,10 +202,10 @@ pub fn tanh_grad(y: &Var, g: &Var) -> Result<Var> {
         UnaryGrad::Tanh,
         y,
         g,
-        Box::new(|gg, inputs, _| {
+        Box::new(|gg, inputs, _, needs| {
             let (y, g) = (&inputs[0], &inputs[1]);
-            let dy = mul(&mul(gg, g)?, &scale(y, -2.0)?)?;
-            Ok(vec![Some(dy), Some(tanh_grad(y, gg)?)])
+            let dy = when(needs[0], || mul(&mul(gg, g)?, &scale(y, -2.0)?))?;
+            Ok(vec![dy, when(needs[1], || tanh_grad(y, gg))?])
         }),
     )
 }
@@ -211,10 +217,12 @@ pub fn sigmoid_grad(y: &Var, g: &Var) -> Result<Var> {
         UnaryGrad::Sigmoid,
         y,
         g,
-        Box::new(|gg, inputs, _| {
+        Box::new(|gg, inputs, _, needs| {
             let (y, g) = (&inputs[0], &inputs[1]);
-            let dy = mul(&mul(gg, g)?, &shift(&scale(y, -2.0)?, 1.0)?)?;
-            Ok(vec![Some(dy), Some(sigmoid_grad(y, gg)?)])
+            let dy = when(needs[0], || {
+                mul(&mul(gg, g)?, &shift(&scale(y, -2.0)?, 1.0)?)
+            })?;
+            Ok(vec![dy, when(needs[1], || sigmoid_grad(y, gg))?])
         }),
     )
 }

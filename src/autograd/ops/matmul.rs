@@ -1,12 +1,9 @@
 //! C = op(A)·op(B); both gradients are matmuls again, so they differentiate.
 
+use super::when;
 use crate::autograd::var::Var;
 use crate::error::Result;
 use crate::gpu::kernels::matmul::{MatmulSpec, matmul as matmul_kernel};
-
-fn mm(a: &Var, b: &Var, trans_a: bool, trans_b: bool) -> Result<Var> {
-    matmul(a, b, trans_a, trans_b)
-}
 
 /// `op(a)·op(b)` for 2-D operands.
 pub fn matmul(a: &Var, b: &Var, trans_a: bool, trans_b: bool) -> Result<Var> {
@@ -20,20 +17,25 @@ pub fn matmul(a: &Var, b: &Var, trans_a: bool, trans_b: bool) -> Result<Var> {
         "matmul",
         value,
         &[a, b],
-        Box::new(move |g, inputs, _| {
+        Box::new(move |g, inputs, _, needs| {
             let (a, b) = (&inputs[0], &inputs[1]);
-            // C = op(A)·op(B):  dop(A) = dC·op(B)ᵀ,  dop(B) = op(A)ᵀ·dC.
-            let da = if trans_a {
-                mm(b, g, trans_b, true)?
-            } else {
-                mm(g, b, false, !trans_b)?
-            };
-            let db = if trans_b {
-                mm(g, a, true, trans_a)?
-            } else {
-                mm(a, g, !trans_a, false)?
-            };
-            Ok(vec![Some(da), Some(db)])
+            // C = op(A)·op(B):  dop(A) = dC·op(B)ᵀ,  dop(B) = op(A)ᵀ·dC,
+            // each written for the stored (possibly transposed) operand.
+            let da = when(needs[0], || {
+                if trans_a {
+                    matmul(b, g, trans_b, true)
+                } else {
+                    matmul(g, b, false, !trans_b)
+                }
+            })?;
+            let db = when(needs[1], || {
+                if trans_b {
+                    matmul(g, a, true, trans_a)
+                } else {
+                    matmul(a, g, !trans_a, false)
+                }
+            })?;
+            Ok(vec![da, db])
         }),
     ))
 }

@@ -20,6 +20,11 @@ use super::var::Var;
 use crate::error::Result;
 use crate::gpu::kernels::fill;
 
+/// `Some(f())` when the gradient is needed, else None (skips the work).
+pub(crate) fn when(needed: bool, f: impl FnOnce() -> Result<Var>) -> Result<Option<Var>> {
+    needed.then(f).transpose()
+}
+
 /// A constant of `v`'s shape filled with `value`.
 pub fn full_like(v: &Var, value: f32) -> Result<Var> {
     let t = fill::full(v.gpu(), v.shape(), value)?;

@@ -13,7 +13,7 @@ pub fn sum_all(x: &Var) -> Result<Var> {
         "sum_all",
         value,
         &[x],
-        Box::new(|g, inputs, _| Ok(vec![Some(broadcast_scalar(g, inputs[0].shape())?)])),
+        Box::new(|g, inputs, _, _| Ok(vec![Some(broadcast_scalar(g, inputs[0].shape())?)])),
     ))
 }
 
@@ -30,7 +30,7 @@ pub fn sum_squares_rows(x: &Var) -> Result<Var> {
         "sum_squares_rows",
         value,
         &[x],
-        Box::new(|g, inputs, _| {
+        Box::new(|g, inputs, _, _| {
             let x = &inputs[0];
             let per_sample = repeat_cols(&scale(g, 2.0)?, x.shape())?;
             Ok(vec![Some(mul(x, &per_sample)?)])

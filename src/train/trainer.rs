@@ -1,0 +1,237 @@
+//! The D/G schedule: per generator iteration, `n_critic` critic steps then
+//! one generator step, all recorded on the GPU without readback. The losses
+//! of the iteration land in a small GPU buffer read only when logging.
+
+use super::config::{DataSpec, OptKind, TrainConfig};
+use super::loss::{LossKind, critic_loss, generator_loss, gradient_penalty, interpolate};
+use crate::autograd::ops::{mean_all, sub};
+use crate::autograd::{Var, grad, no_grad};
+use crate::error::Result;
+use crate::gpu::kernels::fill::{copy_range, full};
+use crate::gpu::kernels::random::{RandomKey, normal, uniform};
+use crate::gpu::kernels::toy::toy_batch;
+use crate::gpu::{Gpu, Tensor};
+use crate::nn::{Act, Init, Mlp};
+use crate::optim::{OptimConfig, Optimizer, clip_weights};
+
+/// Stream tags of the random draws (see `RandomKey::substream`).
+const TAG_REAL: u8 = 1;
+const TAG_Z: u8 = 2;
+const TAG_EPS: u8 = 3;
+const TAG_INIT_G: u8 = 4;
+const TAG_INIT_D: u8 = 5;
+/// Fixed draws for sample plots: the same latent vectors every time.
+pub const TAG_FIXED_Z: u8 = 0xF0;
+pub const TAG_FIXED_REAL: u8 = 0xF1;
+
+/// Slots of the metrics buffer, in the order of `Metrics`.
+const METRICS: usize = 4;
+
+/// Losses of one generator iteration (the last critic step's).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Metrics {
+    pub d_loss: f32,
+    pub g_loss: f32,
+    /// E[D(x)] − E[D(G(z))]: the critic's Wasserstein estimate.
+    pub wasserstein: f32,
+    pub penalty: f32,
+}
+
+pub struct Trainer {
+    pub gpu: Gpu,
+    pub config: TrainConfig,
+    pub generator: Mlp,
+    pub critic: Mlp,
+    opt_g: Optimizer,
+    opt_d: Optimizer,
+    /// Generator iterations done.
+    pub step: u64,
+    /// Random draws made: each draw takes the next stream, so a run is a
+    /// pure function of (seed, step).
+    draws: u64,
+    metrics: Tensor,
+}
+
+fn values(params: &[Var]) -> Vec<Tensor> {
+    params.iter().map(|p| p.value().clone()).collect()
+}
+
+fn optim_config(c: &TrainConfig) -> OptimConfig {
+    match c.opt {
+        OptKind::Adam => OptimConfig::Adam {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        },
+        OptKind::Rmsprop => OptimConfig::rmsprop(c.lr),
+    }
+}
+
+impl Trainer {
+    pub fn new(gpu: &Gpu, config: TrainConfig) -> Result<Self> {
+        config.validate()?;
+        let dim = config.data.sample_dim();
+        let hidden = vec![config.hidden; config.depth];
+        let g_sizes: Vec<usize> = [config.z_dim]
+            .iter()
+            .chain(&hidden)
+            .chain(&[dim])
+            .copied()
+            .collect();
+        let d_sizes: Vec<usize> = [dim].iter().chain(&hidden).chain(&[1]).copied().collect();
+        let key = |tag| {
+            RandomKey {
+                seed: config.seed,
+                stream: 0,
+            }
+            .substream(tag)
+        };
+        let generator = Mlp::new(
+            gpu,
+            &g_sizes,
+            Act::Relu,
+            None,
+            Init::PyTorch,
+            key(TAG_INIT_G),
+        )?;
+        let critic = Mlp::new(
+            gpu,
+            &d_sizes,
+            Act::LeakyRelu(0.2),
+            None,
+            Init::PyTorch,
+            key(TAG_INIT_D),
+        )?;
+        let opt_g = Optimizer::new(gpu, optim_config(&config), &values(&generator.parameters()))?;
+        let opt_d = Optimizer::new(gpu, optim_config(&config), &values(&critic.parameters()))?;
+        Ok(Self {
+            gpu: gpu.clone(),
+            metrics: full(gpu, &[METRICS], 0.0)?,
+            config,
+            generator,
+            critic,
+            opt_g,
+            opt_d,
+            step: 0,
+            draws: 0,
+        })
+    }
+
+    fn next_key(&mut self, tag: u8) -> RandomKey {
+        self.draws += 1;
+        RandomKey {
+            seed: self.config.seed,
+            stream: self.draws,
+        }
+        .substream(tag)
+    }
+
+    fn real_batch(&self, n: usize, key: RandomKey) -> Result<Tensor> {
+        match self.config.data {
+            DataSpec::Toy(kind) => toy_batch(&self.gpu, kind, n, key),
+        }
+    }
+
+    fn latent(&self, n: usize, key: RandomKey) -> Result<Var> {
+        Ok(Var::constant(
+            &self.gpu,
+            normal(&self.gpu, &[n, self.config.z_dim], key, 0.0, 1.0)?,
+        ))
+    }
+
+    /// One generator iteration: `n_critic` critic steps, one generator step.
+    pub fn iteration(&mut self) -> Result<()> {
+        for _ in 0..self.config.n_critic {
+            self.critic_step()?;
+        }
+        self.generator_step()?;
+        self.step += 1;
+        Ok(())
+    }
+
+    fn record(&self, slot: usize, v: &Var) -> Result<()> {
+        copy_range(&self.gpu, v.value(), 0, &self.metrics, slot, 1)
+    }
+
+    fn critic_step(&mut self) -> Result<()> {
+        let b = self.config.batch_size;
+        let (real_key, z_key) = (self.next_key(TAG_REAL), self.next_key(TAG_Z));
+        let real = Var::constant(&self.gpu, self.real_batch(b, real_key)?);
+        let fake = {
+            let _no_grad = no_grad();
+            self.generator.forward(&self.latent(b, z_key)?)?
+        };
+        let d_real = self.critic.forward(&real)?;
+        let d_fake = self.critic.forward(&fake)?;
+        let mut loss = critic_loss(self.config.loss, &d_real, &d_fake)?;
+        if self.config.loss == LossKind::WganGp {
+            let eps_key = self.next_key(TAG_EPS);
+            let eps = Var::constant(&self.gpu, uniform(&self.gpu, &[b], eps_key, 0.0, 1.0)?);
+            let x_hat = interpolate(&real, &fake, &eps)?;
+            let penalty =
+                gradient_penalty(&x_hat, self.config.gp_lambda, |x| self.critic.forward(x))?;
+            self.record(3, &penalty)?;
+            loss = crate::autograd::ops::add(&loss, &penalty)?;
+        }
+        let params = self.critic.parameters();
+        let grads = grad(&loss, &params.iter().collect::<Vec<_>>(), false)?;
+        self.opt_d
+            .step(&self.gpu, &values(&params), &values(&grads))?;
+        if let Some(c) = self.config.clip {
+            clip_weights(&self.gpu, &values(&params), c)?;
+        }
+        let _no_grad = no_grad();
+        self.record(0, &loss)?;
+        self.record(2, &sub(&mean_all(&d_real)?, &mean_all(&d_fake)?)?)
+    }
+
+    fn generator_step(&mut self) -> Result<()> {
+        let z_key = self.next_key(TAG_Z);
+        let z = self.latent(self.config.batch_size, z_key)?;
+        let fake = self.generator.forward(&z)?;
+        let d_fake = self
+            .critic
+            .forward_with(&fake, &self.critic.detached_parameters())?;
+        let loss = generator_loss(self.config.loss, &d_fake)?;
+        let params = self.generator.parameters();
+        let grads = grad(&loss, &params.iter().collect::<Vec<_>>(), false)?;
+        self.opt_g
+            .step(&self.gpu, &values(&params), &values(&grads))?;
+        self.record(1, &loss)
+    }
+
+    /// The last iteration's losses (one readback).
+    pub fn metrics(&self) -> Result<Metrics> {
+        let m = self.gpu.read(&self.metrics)?;
+        Ok(Metrics {
+            d_loss: m[0],
+            g_loss: m[1],
+            wasserstein: m[2],
+            penalty: m[3],
+        })
+    }
+
+    /// `n` generated samples from the fixed latent vectors, flattened.
+    pub fn fixed_samples(&self, n: usize) -> Result<Vec<f32>> {
+        let _no_grad = no_grad();
+        let key = RandomKey {
+            seed: self.config.seed,
+            stream: 0,
+        }
+        .substream(TAG_FIXED_Z);
+        self.generator.forward(&self.latent(n, key)?)?.to_vec()
+    }
+
+    /// `n` real samples, the same every time.
+    pub fn fixed_real(&self, n: usize) -> Result<Vec<f32>> {
+        let key = RandomKey {
+            seed: self.config.seed,
+            stream: 0,
+        }
+        .substream(TAG_FIXED_REAL);
+        let real = self.real_batch(n, key)?;
+        self.gpu.read(&real)
+    }
+}
