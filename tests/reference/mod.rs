@@ -6,5 +6,6 @@
 pub mod elementwise;
 pub mod matmul;
 pub mod mlp;
+pub mod optim;
 pub mod random;
 pub mod reduce;

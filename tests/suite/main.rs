@@ -4,11 +4,13 @@
 #[path = "../reference/mod.rs"]
 mod reference;
 
+mod autograd;
 mod common;
 mod elementwise;
 mod errors;
 mod fill;
 mod matmul;
+mod optim;
 mod penalty;
 mod pool;
 mod random;

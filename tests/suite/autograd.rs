@@ -1,0 +1,502 @@
+//! Gradcheck of every autograd op: for L = Σ W ⊙ op(inputs) with random W,
+//! the GPU gradient matches the CPU twin's analytic gradient, and the twin's
+//! gradient matches central finite differences of the twin's forward (f64).
+
+use gpugan::Result;
+use gpugan::autograd::ops;
+use gpugan::autograd::{Var, grad};
+
+use crate::common::{Rng, assert_close, gpu, read, upload};
+
+type Forward = Box<dyn Fn(&[Vec<f64>]) -> Vec<f64>>;
+type Vjp = Box<dyn Fn(&[Vec<f64>], &[f64]) -> Vec<Vec<f64>>>;
+type GpuOp = Box<dyn Fn(&[Var]) -> Result<Var>>;
+
+/// One op: GPU builder, CPU forward, CPU analytic vector–Jacobian product.
+struct Case {
+    name: String,
+    shapes: Vec<Vec<usize>>,
+    /// Inputs drawn from [0.05, 1] instead of ±[0.05, 1] (sqrt, divisors).
+    positive: bool,
+    gpu: GpuOp,
+    forward: Forward,
+    vjp: Vjp,
+}
+
+/// f32 GPU gradients against the f64 analytic ones.
+const GRAD_TOL: f64 = 2e-5;
+/// The analytic gradient against central differences with h = 1e-6.
+const FD_TOL: f64 = 1e-6;
+
+fn check(case: &Case, rng: &mut Rng) {
+    let inputs: Vec<Vec<f32>> = case
+        .shapes
+        .iter()
+        .map(|s| {
+            let v = rng.vec(s.iter().product());
+            if case.positive {
+                v.iter().map(|x| x.abs()).collect()
+            } else {
+                v
+            }
+        })
+        .collect();
+    let as_f64 = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+    let x64: Vec<Vec<f64>> = inputs.iter().map(|v| as_f64(v)).collect();
+    let out = (case.forward)(&x64);
+    let w = rng.vec(out.len());
+    let w64 = as_f64(&w);
+
+    // GPU: L = Σ W ⊙ op(x).
+    let vars: Vec<Var> = inputs
+        .iter()
+        .zip(&case.shapes)
+        .map(|(v, s)| Var::input(gpu(), upload(v, s)))
+        .collect();
+    let y = (case.gpu)(&vars).unwrap();
+    let w_var = Var::constant(gpu(), upload(&w, y.shape()));
+    let loss = ops::sum_all(&ops::mul(&y, &w_var).unwrap()).unwrap();
+    let grads = grad(&loss, &vars.iter().collect::<Vec<_>>(), false).unwrap();
+
+    let want = (case.vjp)(&x64, &w64);
+    for (i, (g, want_i)) in grads.iter().zip(&want).enumerate() {
+        assert_close(
+            &format!("{} ∂/∂input{i}", case.name),
+            &read(g.value()),
+            want_i,
+            GRAD_TOL,
+        );
+    }
+
+    // The twin's analytic gradient against finite differences of its forward.
+    let objective = |x: &[Vec<f64>]| {
+        (case.forward)(x)
+            .iter()
+            .zip(&w64)
+            .map(|(a, b)| a * b)
+            .sum::<f64>()
+    };
+    let h = 1e-6;
+    for (i, want_i) in want.iter().enumerate() {
+        for idx in (0..want_i.len()).step_by(1 + want_i.len() / 16) {
+            let mut x = x64.clone();
+            x[i][idx] += h;
+            let plus = objective(&x);
+            x[i][idx] -= 2.0 * h;
+            let minus = objective(&x);
+            let numeric = (plus - minus) / (2.0 * h);
+            assert!(
+                (numeric - want_i[idx]).abs() <= FD_TOL * (1.0 + numeric.abs()),
+                "{} input {i}[{idx}]: analytic {}, finite difference {numeric}",
+                case.name,
+                want_i[idx]
+            );
+        }
+    }
+}
+
+fn case(
+    name: &str,
+    shapes: &[&[usize]],
+    positive: bool,
+    gpu: GpuOp,
+    forward: Forward,
+    vjp: Vjp,
+) -> Case {
+    Case {
+        name: name.to_string(),
+        shapes: shapes.iter().map(|s| s.to_vec()).collect(),
+        positive,
+        gpu,
+        forward,
+        vjp,
+    }
+}
+
+/// An elementwise op of one input with derivative `df`.
+fn unary_case(
+    name: &str,
+    positive: bool,
+    gpu: fn(&Var) -> Result<Var>,
+    f: fn(f64) -> f64,
+    df: fn(f64) -> f64,
+) -> Case {
+    case(
+        name,
+        &[&[3, 17]],
+        positive,
+        Box::new(move |v| gpu(&v[0])),
+        Box::new(move |x| x[0].iter().map(|&v| f(v)).collect()),
+        Box::new(move |x, w| vec![x[0].iter().zip(w).map(|(&v, &wi)| wi * df(v)).collect()]),
+    )
+}
+
+/// An elementwise op of two inputs with partial derivatives `da`, `db`.
+fn binary_case(
+    name: &str,
+    positive: bool,
+    gpu: fn(&Var, &Var) -> Result<Var>,
+    f: fn(f64, f64) -> f64,
+    da: fn(f64, f64) -> f64,
+    db: fn(f64, f64) -> f64,
+) -> Case {
+    case(
+        name,
+        &[&[17, 3], &[17, 3]],
+        positive,
+        Box::new(move |v| gpu(&v[0], &v[1])),
+        Box::new(move |x| x[0].iter().zip(&x[1]).map(|(&a, &b)| f(a, b)).collect()),
+        Box::new(move |x, w| {
+            let pairs = || x[0].iter().zip(&x[1]).zip(w);
+            vec![
+                pairs().map(|((&a, &b), &wi)| wi * da(a, b)).collect(),
+                pairs().map(|((&a, &b), &wi)| wi * db(a, b)).collect(),
+            ]
+        }),
+    )
+}
+
+fn sigmoid(v: f64) -> f64 {
+    1.0 / (1.0 + (-v).exp())
+}
+
+fn leaky(v: f64) -> f64 {
+    if v > 0.0 { 1.0 } else { 0.2 }
+}
+
+fn elementwise_cases() -> Vec<Case> {
+    vec![
+        binary_case("add", false, ops::add, |a, b| a + b, |_, _| 1.0, |_, _| 1.0),
+        binary_case(
+            "sub",
+            false,
+            ops::sub,
+            |a, b| a - b,
+            |_, _| 1.0,
+            |_, _| -1.0,
+        ),
+        binary_case("mul", false, ops::mul, |a, b| a * b, |_, b| b, |a, _| a),
+        binary_case(
+            "div",
+            true,
+            ops::div,
+            |a, b| a / b,
+            |_, b| 1.0 / b,
+            |a, b| -a / (b * b),
+        ),
+        unary_case(
+            "scale",
+            false,
+            |v| ops::scale(v, -1.5),
+            |v| -1.5 * v,
+            |_| -1.5,
+        ),
+        unary_case("shift", false, |v| ops::shift(v, 0.7), |v| v + 0.7, |_| 1.0),
+        unary_case("square", false, ops::square, |v| v * v, |v| 2.0 * v),
+        unary_case("sqrt", true, ops::sqrt, f64::sqrt, |v| 0.5 / v.sqrt()),
+        unary_case(
+            "softplus",
+            false,
+            ops::softplus,
+            |v| v.exp().ln_1p(),
+            sigmoid,
+        ),
+        unary_case(
+            "relu",
+            false,
+            ops::relu,
+            |v| v.max(0.0),
+            |v| if v > 0.0 { 1.0 } else { 0.0 },
+        ),
+        unary_case(
+            "leaky_relu",
+            false,
+            |v| ops::leaky_relu(v, 0.2),
+            |v| v * leaky(v),
+            leaky,
+        ),
+        unary_case("tanh", false, ops::tanh, f64::tanh, |v| {
+            1.0 - v.tanh().powi(2)
+        }),
+        unary_case("sigmoid", false, ops::sigmoid, sigmoid, |v| {
+            sigmoid(v) * (1.0 - sigmoid(v))
+        }),
+        // The activation gradients as ops of (saved, g): what double backward differentiates.
+        binary_case(
+            "relu_grad",
+            false,
+            ops::relu_grad,
+            |x, g| if x > 0.0 { g } else { 0.0 },
+            |_, _| 0.0,
+            |x, _| {
+                if x > 0.0 { 1.0 } else { 0.0 }
+            },
+        ),
+        binary_case(
+            "leaky_relu_grad",
+            false,
+            |x, g| ops::leaky_relu_grad(x, g, 0.2),
+            |x, g| g * leaky(x),
+            |_, _| 0.0,
+            |x, _| leaky(x),
+        ),
+        binary_case(
+            "tanh_grad",
+            false,
+            ops::tanh_grad,
+            |y, g| g * (1.0 - y * y),
+            |y, g| -2.0 * y * g,
+            |y, _| 1.0 - y * y,
+        ),
+        binary_case(
+            "sigmoid_grad",
+            false,
+            ops::sigmoid_grad,
+            |y, g| g * y * (1.0 - y),
+            |y, g| g * (1.0 - 2.0 * y),
+            |y, _| y * (1.0 - y),
+        ),
+    ]
+}
+
+/// op(A)·op(B) in f64 with the same storage conventions as the kernel.
+fn matmul64(
+    a: &[f64],
+    b: &[f64],
+    (m, n, k): (usize, usize, usize),
+    ta: bool,
+    tb: bool,
+) -> Vec<f64> {
+    let mut c = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            c[i * n + j] = (0..k)
+                .map(|kk| {
+                    let av = if ta { a[kk * m + i] } else { a[i * k + kk] };
+                    let bv = if tb { b[j * k + kk] } else { b[kk * n + j] };
+                    av * bv
+                })
+                .sum();
+        }
+    }
+    c
+}
+
+fn matmul_case(ta: bool, tb: bool) -> Case {
+    let (m, n, k) = (5, 3, 7);
+    let a_shape: &[usize] = if ta { &[k, m] } else { &[m, k] };
+    let b_shape: &[usize] = if tb { &[n, k] } else { &[k, n] };
+    case(
+        &format!("matmul ta={ta} tb={tb}"),
+        &[a_shape, b_shape],
+        false,
+        Box::new(move |v| ops::matmul(&v[0], &v[1], ta, tb)),
+        Box::new(move |x| matmul64(&x[0], &x[1], (m, n, k), ta, tb)),
+        Box::new(move |x, w| {
+            // dop(A)[i, kk] = Σ_j W[i, j]·op(B)[kk, j]; dop(B)[kk, j] = Σ_i op(A)[i, kk]·W[i, j].
+            let mut da = vec![0.0; m * k];
+            let mut db = vec![0.0; k * n];
+            for i in 0..m {
+                for j in 0..n {
+                    for kk in 0..k {
+                        let a_idx = if ta { kk * m + i } else { i * k + kk };
+                        let b_idx = if tb { j * k + kk } else { kk * n + j };
+                        da[a_idx] += w[i * n + j] * x[1][b_idx];
+                        db[b_idx] += x[0][a_idx] * w[i * n + j];
+                    }
+                }
+            }
+            vec![da, db]
+        }),
+    )
+}
+
+fn reduction_and_broadcast_cases() -> Vec<Case> {
+    let (r, c) = (4, 5);
+    vec![
+        case(
+            "sum_all",
+            &[&[r, c]],
+            false,
+            Box::new(|v| ops::sum_all(&v[0])),
+            Box::new(|x| vec![x[0].iter().sum()]),
+            Box::new(|x, w| vec![vec![w[0]; x[0].len()]]),
+        ),
+        case(
+            "mean_all",
+            &[&[r, c]],
+            false,
+            Box::new(|v| ops::mean_all(&v[0])),
+            Box::new(|x| vec![x[0].iter().sum::<f64>() / x[0].len() as f64]),
+            Box::new(|x, w| vec![vec![w[0] / x[0].len() as f64; x[0].len()]]),
+        ),
+        case(
+            "sum_squares_rows",
+            &[&[r, 2, 3]],
+            false,
+            Box::new(|v| ops::sum_squares_rows(&v[0])),
+            Box::new(|x| {
+                x[0].chunks(6)
+                    .map(|row| row.iter().map(|v| v * v).sum())
+                    .collect()
+            }),
+            Box::new(|x, w| {
+                vec![
+                    x[0].iter()
+                        .enumerate()
+                        .map(|(i, &v)| 2.0 * v * w[i / 6])
+                        .collect(),
+                ]
+            }),
+        ),
+        case(
+            "tile_rows",
+            &[&[c]],
+            false,
+            Box::new(move |v| ops::tile_rows(&v[0], r)),
+            Box::new(move |x| (0..r * c).map(|i| x[0][i % c]).collect()),
+            Box::new(move |_, w| {
+                vec![(0..c).map(|j| (0..r).map(|i| w[i * c + j]).sum()).collect()]
+            }),
+        ),
+        case(
+            "sum_rows",
+            &[&[r, c]],
+            false,
+            Box::new(|v| ops::sum_rows(&v[0])),
+            Box::new(move |x| {
+                (0..c)
+                    .map(|j| (0..r).map(|i| x[0][i * c + j]).sum())
+                    .collect()
+            }),
+            Box::new(move |_, w| vec![(0..r * c).map(|i| w[i % c]).collect()]),
+        ),
+        case(
+            "repeat_cols",
+            &[&[r]],
+            false,
+            Box::new(move |v| ops::repeat_cols(&v[0], &[r, c])),
+            Box::new(move |x| (0..r * c).map(|i| x[0][i / c]).collect()),
+            Box::new(move |_, w| {
+                vec![(0..r).map(|i| w[i * c..(i + 1) * c].iter().sum()).collect()]
+            }),
+        ),
+        case(
+            "sum_cols",
+            &[&[r, c]],
+            false,
+            Box::new(|v| ops::sum_cols(&v[0])),
+            Box::new(move |x| x[0].chunks(c).map(|row| row.iter().sum()).collect()),
+            Box::new(move |_, w| vec![(0..r * c).map(|i| w[i / c]).collect()]),
+        ),
+        case(
+            "broadcast_scalar",
+            &[&[1]],
+            false,
+            Box::new(move |v| ops::broadcast_scalar(&v[0], &[r, c])),
+            Box::new(move |x| vec![x[0][0]; r * c]),
+            Box::new(|_, w| vec![vec![w.iter().sum()]]),
+        ),
+        case(
+            "reshape",
+            &[&[r, c]],
+            false,
+            Box::new(move |v| ops::reshape(&v[0], &[c, r])),
+            Box::new(|x| x[0].clone()),
+            Box::new(|_, w| vec![w.to_vec()]),
+        ),
+        case(
+            "add_bias",
+            &[&[r, c], &[c]],
+            false,
+            Box::new(|v| ops::add_bias(&v[0], &v[1])),
+            Box::new(move |x| (0..r * c).map(|i| x[0][i] + x[1][i % c]).collect()),
+            Box::new(move |_, w| {
+                vec![
+                    w.to_vec(),
+                    (0..c).map(|j| (0..r).map(|i| w[i * c + j]).sum()).collect(),
+                ]
+            }),
+        ),
+        case(
+            "mul_rows",
+            &[&[r, c], &[r]],
+            false,
+            Box::new(|v| ops::mul_rows(&v[0], &v[1])),
+            Box::new(move |x| (0..r * c).map(|i| x[0][i] * x[1][i / c]).collect()),
+            Box::new(move |x, w| {
+                vec![
+                    (0..r * c).map(|i| w[i] * x[1][i / c]).collect(),
+                    (0..r)
+                        .map(|i| (0..c).map(|j| w[i * c + j] * x[0][i * c + j]).sum())
+                        .collect(),
+                ]
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn elementwise_op_gradients() {
+    let mut rng = Rng::new(80);
+    for case in elementwise_cases() {
+        check(&case, &mut rng);
+    }
+}
+
+#[test]
+fn matmul_gradients_every_transpose() {
+    let mut rng = Rng::new(81);
+    for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+        check(&matmul_case(ta, tb), &mut rng);
+    }
+}
+
+#[test]
+fn reduction_and_broadcast_gradients() {
+    let mut rng = Rng::new(82);
+    for case in reduction_and_broadcast_cases() {
+        check(&case, &mut rng);
+    }
+}
+
+#[test]
+fn second_derivative_of_a_scalar_function() {
+    // d²/dx² of tanh(x)·x³ summed, by differentiating the recorded gradient.
+    let mut rng = Rng::new(83);
+    let x = rng.vec(7);
+    let xv = Var::input(gpu(), upload(&x, &[7]));
+    let f = ops::sum_all(
+        &ops::mul(
+            &ops::tanh(&xv).unwrap(),
+            &ops::mul(&xv, &ops::square(&xv).unwrap()).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let g = grad(&f, &[&xv], true).unwrap().remove(0);
+    let gg = grad(&ops::sum_all(&g).unwrap(), &[&xv], false)
+        .unwrap()
+        .remove(0);
+    let second = |v: f64| {
+        let (t, s) = (v.tanh(), 1.0 - v.tanh().powi(2));
+        // (tanh·x³)'' = tanh''·x³ + 2·tanh'·3x² + tanh·6x, tanh'' = −2·tanh·(1 − tanh²)
+        -2.0 * t * s * v.powi(3) + 6.0 * s * v * v + 6.0 * t * v
+    };
+    let want: Vec<f64> = x.iter().map(|&v| second(f64::from(v))).collect();
+    assert_close("second derivative", &read(gg.value()), &want, GRAD_TOL);
+}
+
+#[test]
+fn unreachable_inputs_get_zero_gradients_and_non_scalars_are_refused() {
+    let a = Var::input(gpu(), upload(&[1.0, 2.0], &[2]));
+    let b = Var::input(gpu(), upload(&[3.0, 4.0], &[2]));
+    let loss = ops::sum_all(&ops::square(&a).unwrap()).unwrap();
+    let grads = grad(&loss, &[&a, &b], false).unwrap();
+    assert_eq!(read(grads[0].value()), vec![2.0, 4.0]);
+    assert_eq!(read(grads[1].value()), vec![0.0, 0.0]);
+    let msg = grad(&ops::square(&a).unwrap(), &[&a], false)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("scalar") && msg.contains("[2]"), "{msg}");
+}
