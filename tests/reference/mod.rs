@@ -9,3 +9,4 @@ pub mod mlp;
 pub mod optim;
 pub mod random;
 pub mod reduce;
+pub mod toy;

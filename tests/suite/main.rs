@@ -5,6 +5,7 @@
 mod reference;
 
 mod autograd;
+mod cli;
 mod common;
 mod elementwise;
 mod errors;
@@ -16,3 +17,4 @@ mod pool;
 mod random;
 mod reduce;
 mod shaders;
+mod toy;
