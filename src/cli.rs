@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use gpugan::AdapterChoice;
 use gpugan::train::loss::LossKind;
-use gpugan::train::{DataSpec, OptKind, TrainConfig};
+use gpugan::train::{DataSpec, LrDecay, OptKind, TrainConfig};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -48,79 +48,98 @@ pub enum Command {
     Train(TrainArgs),
 }
 
-/// Defaults follow the WGAN-GP paper's toy experiments.
+/// Flags left out take the defaults of `TrainConfig::for_adapter`: the
+/// WGAN-GP paper's toy setting on a GPU, a smaller one on a CPU adapter.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
     /// toy:8gaussians, toy:25gaussians or toy:swissroll
     #[arg(long, default_value = "toy:8gaussians", value_parser = DataSpec::parse)]
     pub data: DataSpec,
-    #[arg(long, value_enum, default_value = "wgan-gp")]
-    pub loss: LossKind,
-    #[arg(long, value_enum, default_value = "adam")]
-    pub opt: OptKind,
-    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
-    pub lr: f32,
+    #[arg(long, value_enum)]
+    pub loss: Option<LossKind>,
+    #[arg(long, value_enum)]
+    pub opt: Option<OptKind>,
+    #[arg(long, allow_negative_numbers = true)]
+    pub lr: Option<f32>,
+    /// Learning-rate schedule: none, or linear to 0 at the last step
+    #[arg(long, value_enum)]
+    pub lr_decay: Option<LrDecay>,
     /// Adam β1
-    #[arg(long, default_value_t = 0.5, allow_negative_numbers = true)]
-    pub beta1: f32,
+    #[arg(long, allow_negative_numbers = true)]
+    pub beta1: Option<f32>,
     /// Adam β2
-    #[arg(long, default_value_t = 0.9, allow_negative_numbers = true)]
-    pub beta2: f32,
+    #[arg(long, allow_negative_numbers = true)]
+    pub beta2: Option<f32>,
     /// Critic steps per generator step
-    #[arg(long, default_value_t = 5)]
-    pub n_critic: usize,
+    #[arg(long)]
+    pub n_critic: Option<usize>,
     /// Gradient-penalty weight λ (wgan-gp)
-    #[arg(long, default_value_t = 10.0, allow_negative_numbers = true)]
-    pub gp_lambda: f32,
+    #[arg(long, allow_negative_numbers = true)]
+    pub gp_lambda: Option<f32>,
     /// Clip critic weights to ±C after each critic step (required by wgan)
     #[arg(long, allow_negative_numbers = true)]
     pub clip: Option<f32>,
-    #[arg(long, default_value_t = 256)]
-    pub batch_size: usize,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
     /// Latent dimension
-    #[arg(long, default_value_t = 2)]
-    pub z_dim: usize,
+    #[arg(long)]
+    pub z_dim: Option<usize>,
     /// Generator iterations
-    #[arg(long, default_value_t = 2000)]
-    pub steps: u64,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    #[arg(long)]
+    pub steps: Option<u64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Width of the hidden layers of both networks
-    #[arg(long, default_value_t = 512)]
-    pub hidden: usize,
+    #[arg(long)]
+    pub hidden: Option<usize>,
     /// Hidden layers of both networks
-    #[arg(long, default_value_t = 3)]
-    pub depth: usize,
+    #[arg(long)]
+    pub depth: Option<usize>,
     /// Run folder
-    #[arg(long, default_value = "runs/toy")]
-    pub out: PathBuf,
-    #[arg(long, default_value_t = 50)]
-    pub log_every: u64,
-    #[arg(long, default_value_t = 500)]
-    pub sample_every: u64,
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Log (and read the losses back) every N steps
+    #[arg(long)]
+    pub log_every: Option<u64>,
+    /// Write samples every N steps
+    #[arg(long)]
+    pub sample_every: Option<u64>,
 }
 
 impl TrainArgs {
-    pub fn config(&self) -> TrainConfig {
-        TrainConfig {
-            data: self.data,
-            loss: self.loss,
-            opt: self.opt,
-            lr: self.lr,
-            beta1: self.beta1,
-            beta2: self.beta2,
-            n_critic: self.n_critic,
-            gp_lambda: self.gp_lambda,
-            clip: self.clip,
-            batch_size: self.batch_size,
-            z_dim: self.z_dim,
-            steps: self.steps,
-            seed: self.seed,
-            hidden: self.hidden,
-            depth: self.depth,
-            out: self.out.clone(),
-            log_every: self.log_every,
-            sample_every: self.sample_every,
+    /// The flags given, over the adapter's defaults.
+    pub fn config(&self, cpu_adapter: bool) -> TrainConfig {
+        let mut c = TrainConfig::for_adapter(self.data, cpu_adapter);
+        macro_rules! set {
+            ($($field:ident),*) => { $(if let Some(v) = self.$field.clone() { c.$field = v; })* };
         }
+        set!(
+            loss,
+            opt,
+            lr,
+            lr_decay,
+            beta1,
+            beta2,
+            n_critic,
+            gp_lambda,
+            batch_size,
+            z_dim,
+            steps,
+            seed,
+            hidden,
+            depth,
+            out,
+            log_every,
+            sample_every
+        );
+        if self.clip.is_some() {
+            c.clip = self.clip;
+        }
+        c
+    }
+
+    /// Whether the user set the size of the run themselves.
+    pub fn sized_by_user(&self) -> bool {
+        self.hidden.is_some() || self.steps.is_some() || self.lr.is_some()
     }
 }

@@ -27,14 +27,22 @@ fn main() {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Info => info(&cli.adapter.choice()),
-        Command::Train(args) => train(&cli.adapter.choice(), args.config()),
+        Command::Train(args) => train(&cli.adapter.choice(), &args),
     }
 }
 
-fn train(choice: &gpugan::AdapterChoice, config: gpugan::train::TrainConfig) -> anyhow::Result<()> {
+fn train(choice: &gpugan::AdapterChoice, args: &cli::TrainArgs) -> anyhow::Result<()> {
     // Check the flags before opening the device: bad input fails fast.
-    config.validate()?;
+    args.config(false).validate()?;
     let gpu = gpugan::Gpu::new(choice)?;
+    let config = args.config(gpu.is_cpu());
+    if gpu.is_cpu() && !args.sized_by_user() {
+        eprintln!(
+            "CPU adapter: training {}-wide nets for {} steps at lr {} (decayed to 0) to finish in minutes; \
+             set --hidden, --steps and --lr to change this",
+            config.hidden, config.steps, config.lr
+        );
+    }
     eprintln!(
         "training {} ({}) on {} ({:?}); run folder {}",
         config.data.name(),

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use super::adapter::{AdapterChoice, choose_adapter, new_instance};
 use super::buffer_pool::{BufferPool, PoolStats};
 use super::pipelines::{Kernel, PipelineCache};
-use super::recorder::Recorder;
+use super::recorder::{Recorder, RecorderStats};
 use super::tensor::Tensor;
 use crate::error::{Error, Result};
 
@@ -77,6 +77,11 @@ impl Gpu {
 
     pub fn pool_stats(&self) -> PoolStats {
         self.inner.pool.stats()
+    }
+
+    /// Dispatches recorded and submissions made so far.
+    pub fn recorder_stats(&self) -> RecorderStats {
+        self.inner.recorder.lock().unwrap().stats
     }
 
     /// Number of distinct pipelines compiled so far.

@@ -14,4 +14,5 @@ pub use adapter::{AdapterChoice, AdapterReport, list_adapters};
 pub use buffer_pool::PoolStats;
 pub use context::Gpu;
 pub use pipelines::Kernel;
+pub use recorder::RecorderStats;
 pub use tensor::Tensor;

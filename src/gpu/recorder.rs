@@ -11,6 +11,14 @@ pub(crate) struct Recorder {
     params: Vec<u8>,
     pub arena: wgpu::Buffer,
     pub align: u64,
+    pub stats: RecorderStats,
+}
+
+/// Counters of recorded work: how batched the schedule is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecorderStats {
+    pub dispatches: u64,
+    pub submits: u64,
 }
 
 /// Slots in the params arena per submission; a full arena forces a submit.
@@ -29,6 +37,7 @@ impl Recorder {
             params: Vec::new(),
             arena,
             align,
+            stats: RecorderStats::default(),
         }
     }
 
@@ -42,6 +51,7 @@ impl Recorder {
             self.flush(queue);
         }
         let offset = self.params.len() as u64;
+        self.stats.dispatches += 1;
         self.params.extend_from_slice(bytes);
         self.params.resize((offset + self.align) as usize, 0);
         let _ = self.encoder(device);
@@ -63,6 +73,7 @@ impl Recorder {
                 queue.write_buffer(&self.arena, 0, &self.params);
             }
             queue.submit([encoder.finish()]);
+            self.stats.submits += 1;
             self.params.clear();
         }
     }

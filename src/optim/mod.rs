@@ -78,6 +78,13 @@ impl Optimizer {
         })
     }
 
+    /// Changes the learning rate (for schedules); the state is kept.
+    pub fn set_lr(&mut self, new_lr: f32) {
+        match &mut self.config {
+            OptimConfig::Adam { lr, .. } | OptimConfig::Rmsprop { lr, .. } => *lr = new_lr,
+        }
+    }
+
     pub fn steps_taken(&self) -> u64 {
         self.step
     }

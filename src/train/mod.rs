@@ -8,5 +8,5 @@ pub mod plot;
 pub mod run;
 pub mod trainer;
 
-pub use config::{DataSpec, OptKind, TrainConfig};
+pub use config::{DataSpec, LrDecay, OptKind, TrainConfig};
 pub use trainer::{Metrics, Trainer};

@@ -143,6 +143,9 @@ impl Trainer {
 
     /// One generator iteration: `n_critic` critic steps, one generator step.
     pub fn iteration(&mut self) -> Result<()> {
+        let lr = self.config.lr_at(self.step);
+        self.opt_d.set_lr(lr);
+        self.opt_g.set_lr(lr);
         for _ in 0..self.config.n_critic {
             self.critic_step()?;
         }

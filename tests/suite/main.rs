@@ -18,3 +18,4 @@ mod random;
 mod reduce;
 mod shaders;
 mod toy;
+mod training;
