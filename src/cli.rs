@@ -45,7 +45,7 @@ pub enum Command {
     /// List every adapter with the limits that matter; `*` marks the one gpugan uses
     Info,
     /// Train a GAN and write a run folder (config, metrics, samples)
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
 }
 
 /// Flags left out take the defaults of `TrainConfig::for_adapter`: the
