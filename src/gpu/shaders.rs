@@ -10,10 +10,11 @@ pub enum Shader {
     Random,
     Optim,
     Toy,
+    Conv,
 }
 
 impl Shader {
-    pub const ALL: [Shader; 7] = [
+    pub const ALL: [Shader; 8] = [
         Shader::Matmul,
         Shader::Elementwise,
         Shader::Reduce,
@@ -21,6 +22,7 @@ impl Shader {
         Shader::Random,
         Shader::Optim,
         Shader::Toy,
+        Shader::Conv,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -32,6 +34,7 @@ impl Shader {
             Shader::Random => "random.wgsl",
             Shader::Optim => "optim.wgsl",
             Shader::Toy => "toy.wgsl",
+            Shader::Conv => "conv.wgsl",
         }
     }
 
@@ -44,6 +47,7 @@ impl Shader {
             Shader::Random => include_str!("../../shaders/random.wgsl"),
             Shader::Optim => include_str!("../../shaders/optim.wgsl"),
             Shader::Toy => include_str!("../../shaders/toy.wgsl"),
+            Shader::Conv => include_str!("../../shaders/conv.wgsl"),
         }
     }
 

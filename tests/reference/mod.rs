@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod conv;
 pub mod elementwise;
 pub mod matmul;
 pub mod mlp;

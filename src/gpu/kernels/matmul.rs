@@ -17,7 +17,7 @@ pub enum Activation {
 }
 
 impl Activation {
-    fn code_and_slope(self) -> (u32, f32) {
+    pub(crate) fn code_and_slope(self) -> (u32, f32) {
         match self {
             Activation::None => (0, 0.0),
             Activation::Relu => (1, 0.0),

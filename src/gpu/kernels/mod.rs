@@ -2,6 +2,7 @@
 //! `*_into` forms write into a caller's tensor (tests poison it with NaN
 //! first); the plain forms allocate the output from the pool.
 
+pub mod conv;
 pub mod elementwise;
 pub mod fill;
 pub mod matmul;

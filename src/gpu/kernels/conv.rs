@@ -1,0 +1,334 @@
+//! Launchers for `shaders/conv.wgsl`: conv2d forward, its input and weight
+//! gradients, and conv_transpose2d (the input-gradient kernel), NCHW.
+
+use super::as_u32;
+use super::matmul::Activation;
+use crate::error::{Error, Result, expect_shape};
+use crate::gpu::shaders::Shader;
+use crate::gpu::{Gpu, Kernel, Tensor};
+
+/// Stride and zero padding, equal along both axes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Conv2dSpec {
+    pub stride: usize,
+    pub padding: usize,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    batch: u32,
+    c: u32,
+    h: u32,
+    w: u32,
+    o: u32,
+    oh: u32,
+    ow: u32,
+    kh: u32,
+    kw: u32,
+    stride: u32,
+    pad: u32,
+    has_bias: u32,
+    act: u32,
+    slope: f32,
+    _pad: [u32; 2],
+}
+
+/// All sizes of one convolution: x [B, C, H, W], w [O, C, KH, KW], y [B, O, OH, OW].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    pub batch: usize,
+    pub c: usize,
+    pub h: usize,
+    pub w: usize,
+    pub o: usize,
+    pub oh: usize,
+    pub ow: usize,
+    pub kh: usize,
+    pub kw: usize,
+}
+
+impl ConvShape {
+    pub fn input(&self) -> [usize; 4] {
+        [self.batch, self.c, self.h, self.w]
+    }
+
+    pub fn weight(&self) -> [usize; 4] {
+        [self.o, self.c, self.kh, self.kw]
+    }
+
+    pub fn output(&self) -> [usize; 4] {
+        [self.batch, self.o, self.oh, self.ow]
+    }
+
+    /// Multiply-adds × 2 of the forward pass (each gradient costs the same).
+    pub fn flops(&self) -> f64 {
+        2.0 * (self.batch * self.o * self.oh * self.ow * self.c * self.kh * self.kw) as f64
+    }
+}
+
+fn four_d(op: &'static str, what: &str, shape: &[usize]) -> Result<[usize; 4]> {
+    shape.try_into().map_err(|_| Error::Invalid {
+        op,
+        reason: format!("{what} must be 4-D (N, C, H, W), found {shape:?}"),
+    })
+}
+
+/// Output size along one axis, or an error when the kernel does not fit.
+fn out_size(op: &'static str, size: usize, k: usize, spec: Conv2dSpec) -> Result<usize> {
+    if spec.stride == 0 {
+        return Err(Error::Invalid {
+            op,
+            reason: "stride must be at least 1".into(),
+        });
+    }
+    let padded = size + 2 * spec.padding;
+    if padded < k {
+        return Err(Error::Invalid {
+            op,
+            reason: format!("kernel {k} is larger than the padded input {padded}"),
+        });
+    }
+    Ok((padded - k) / spec.stride + 1)
+}
+
+/// Shapes of conv2d(x, w): checks channels and that the kernel fits.
+pub fn conv2d_shape(x: &[usize], w: &[usize], spec: Conv2dSpec) -> Result<ConvShape> {
+    let [batch, c, h, wd] = four_d("conv2d", "input", x)?;
+    let [o, cw, kh, kw] = four_d("conv2d", "weight", w)?;
+    if c != cw {
+        return Err(Error::Shape {
+            op: "conv2d",
+            what: format!("input {x:?} and weight {w:?} differ in input channels"),
+            expected: vec![c],
+            found: vec![cw],
+        });
+    }
+    Ok(ConvShape {
+        batch,
+        c,
+        h,
+        w: wd,
+        o,
+        oh: out_size("conv2d", h, kh, spec)?,
+        ow: out_size("conv2d", wd, kw, spec)?,
+        kh,
+        kw,
+    })
+}
+
+/// Shapes of conv_transpose2d(x, w) with w [C_in, C_out, KH, KW] as PyTorch
+/// stores it, expressed as the conv2d whose input gradient it is.
+pub fn conv_transpose2d_shape(x: &[usize], w: &[usize], spec: Conv2dSpec) -> Result<ConvShape> {
+    let [batch, cin, h, wd] = four_d("conv_transpose2d", "input", x)?;
+    let [cw, cout, kh, kw] = four_d("conv_transpose2d", "weight", w)?;
+    if cin != cw {
+        return Err(Error::Shape {
+            op: "conv_transpose2d",
+            what: format!("input {x:?} and weight {w:?} differ in input channels"),
+            expected: vec![cin],
+            found: vec![cw],
+        });
+    }
+    let grown = |n: usize, k: usize| {
+        ((n - 1) * spec.stride + k)
+            .checked_sub(2 * spec.padding)
+            .filter(|&v| v > 0)
+    };
+    let (Some(oh), Some(ow)) = (grown(h, kh), grown(wd, kw)) else {
+        return Err(Error::Invalid {
+            op: "conv_transpose2d",
+            reason: format!("padding {} leaves no output for input {x:?}", spec.padding),
+        });
+    };
+    Ok(ConvShape {
+        batch,
+        c: cout,
+        h: oh,
+        w: ow,
+        o: cin,
+        oh: h,
+        ow: wd,
+        kh,
+        kw,
+    })
+}
+
+fn params(s: &ConvShape, spec: Conv2dSpec, bias: bool, act: Activation) -> Result<Params> {
+    let (act, slope) = act.code_and_slope();
+    let u = |what, v| as_u32("conv2d", what, v);
+    Ok(Params {
+        batch: u("batch", s.batch)?,
+        c: u("channels", s.c)?,
+        h: u("height", s.h)?,
+        w: u("width", s.w)?,
+        o: u("output channels", s.o)?,
+        oh: u("output height", s.oh)?,
+        ow: u("output width", s.ow)?,
+        kh: u("kernel height", s.kh)?,
+        kw: u("kernel width", s.kw)?,
+        stride: u("stride", spec.stride)?,
+        pad: u("padding", spec.padding)?,
+        has_bias: u32::from(bias),
+        act,
+        slope,
+        _pad: [0; 2],
+    })
+}
+
+/// Dispatches `entry` over a rows × cols GEMM tile grid (32 × 32 per
+/// workgroup); `bufs` are (binding, tensor) as conv.wgsl declares them.
+fn launch(
+    gpu: &Gpu,
+    entry: &'static str,
+    p: &Params,
+    rows: usize,
+    cols: usize,
+    bufs: &[(u32, &Tensor)],
+) -> Result<()> {
+    let groups = [rows.div_ceil(32), cols.div_ceil(32)];
+    let max = gpu.limits().max_compute_workgroups_per_dimension as usize;
+    if groups.iter().any(|&g| g > max) {
+        return Err(Error::Invalid {
+            op: "conv2d",
+            reason: format!("{rows}×{cols} outputs exceed the adapter's workgroup grid"),
+        });
+    }
+    let bound: Vec<(u32, &wgpu::Buffer)> = bufs.iter().map(|&(b, t)| (b, t.buffer())).collect();
+    gpu.dispatch(
+        &Kernel::new(Shader::Conv, entry),
+        p,
+        &bound,
+        [groups[0] as u32, groups[1] as u32, 1],
+    );
+    Ok(())
+}
+
+fn check_bias(op: &'static str, bias: Option<&Tensor>, channels: usize) -> Result<()> {
+    match bias {
+        Some(b) => expect_shape(op, "bias", &[channels], b.shape()),
+        None => Ok(()),
+    }
+}
+
+/// y = act(conv2d(x, w) + bias) into `out` [B, O, OH, OW].
+pub fn conv2d_into(
+    gpu: &Gpu,
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    spec: Conv2dSpec,
+    act: Activation,
+    out: &Tensor,
+) -> Result<()> {
+    let s = conv2d_shape(x.shape(), w.shape(), spec)?;
+    expect_shape("conv2d", "output", &s.output(), out.shape())?;
+    check_bias("conv2d", bias, s.o)?;
+    let p = params(&s, spec, bias.is_some(), act)?;
+    let bufs = [(1, x), (2, w), (3, bias.unwrap_or(w)), (4, out)];
+    launch(gpu, "conv2d_forward", &p, s.batch * s.oh * s.ow, s.o, &bufs)
+}
+
+pub fn conv2d(
+    gpu: &Gpu,
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    spec: Conv2dSpec,
+) -> Result<Tensor> {
+    let out = gpu.empty(&conv2d_shape(x.shape(), w.shape(), spec)?.output())?;
+    conv2d_into(gpu, x, w, bias, spec, Activation::None, &out)?;
+    Ok(out)
+}
+
+/// dx of y = conv2d(x, w) from dy, into `out` of x.s shape [B, C, H, W]
+/// which the output shape alone does not determine when stride > 1.
+pub fn conv2d_backward_input_into(
+    gpu: &Gpu,
+    dy: &Tensor,
+    w: &Tensor,
+    spec: Conv2dSpec,
+    out: &Tensor,
+) -> Result<()> {
+    let s = conv2d_shape(out.shape(), w.shape(), spec)?;
+    expect_shape(
+        "conv2d_backward_input",
+        "output gradient",
+        &s.output(),
+        dy.shape(),
+    )?;
+    let p = params(&s, spec, false, Activation::None)?;
+    let bufs = [(1, dy), (2, w), (3, w), (4, out)];
+    launch(
+        gpu,
+        "conv2d_backward_input",
+        &p,
+        s.batch * s.h * s.w,
+        s.c,
+        &bufs,
+    )
+}
+
+/// dw [O, C, KH, KW] of y = conv2d(x, w) from x and dy.
+pub fn conv2d_backward_weight_into(
+    gpu: &Gpu,
+    x: &Tensor,
+    dy: &Tensor,
+    spec: Conv2dSpec,
+    out: &Tensor,
+) -> Result<()> {
+    let s = conv2d_shape(x.shape(), out.shape(), spec)?;
+    expect_shape(
+        "conv2d_backward_weight",
+        "output gradient",
+        &s.output(),
+        dy.shape(),
+    )?;
+    let p = params(&s, spec, false, Activation::None)?;
+    let bufs = [(1, x), (2, dy), (4, out)];
+    launch(
+        gpu,
+        "conv2d_backward_weight",
+        &p,
+        s.o,
+        s.c * s.kh * s.kw,
+        &bufs,
+    )
+}
+
+/// act(conv_transpose2d(x, w) + bias) into `out`; w is [C_in, C_out, KH, KW].
+pub fn conv_transpose2d_into(
+    gpu: &Gpu,
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    spec: Conv2dSpec,
+    act: Activation,
+    out: &Tensor,
+) -> Result<()> {
+    let s = conv_transpose2d_shape(x.shape(), w.shape(), spec)?;
+    expect_shape("conv_transpose2d", "output", &s.input(), out.shape())?;
+    check_bias("conv_transpose2d", bias, s.c)?;
+    let p = params(&s, spec, bias.is_some(), act)?;
+    let bufs = [(1, x), (2, w), (3, bias.unwrap_or(w)), (4, out)];
+    launch(
+        gpu,
+        "conv2d_backward_input",
+        &p,
+        s.batch * s.h * s.w,
+        s.c,
+        &bufs,
+    )
+}
+
+pub fn conv_transpose2d(
+    gpu: &Gpu,
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    spec: Conv2dSpec,
+) -> Result<Tensor> {
+    let out = gpu.empty(&conv_transpose2d_shape(x.shape(), w.shape(), spec)?.input())?;
+    conv_transpose2d_into(gpu, x, w, bias, spec, Activation::None, &out)?;
+    Ok(out)
+}

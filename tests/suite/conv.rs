@@ -1,0 +1,208 @@
+//! conv2d forward, input gradient, weight gradient and conv_transpose2d
+//! against their twins: DCGAN-28 shapes and ragged ones (odd sizes, stride 1
+//! and 2, padding 0–2, batch 1), NaN-poisoned outputs.
+
+use gpugan::gpu::kernels::conv::{
+    Conv2dSpec, ConvShape, conv_transpose2d_into, conv_transpose2d_shape,
+    conv2d_backward_input_into, conv2d_backward_weight_into, conv2d_into, conv2d_shape,
+};
+use gpugan::gpu::kernels::matmul::Activation;
+
+use crate::common::{Rng, assert_close, gpu, poisoned, read, upload};
+use crate::reference::conv as twin;
+use crate::reference::matmul::activate;
+
+/// Sums of up to C·KH·KW or B·OH·OW f32 products: as for matmul.
+const CONV_TOL: f64 = 1e-5;
+
+/// (batch, channels, height, width, out channels, kernel, stride, padding)
+const CASES: [(usize, usize, usize, usize, usize, usize, usize, usize); 9] = [
+    (2, 1, 28, 28, 64, 4, 2, 1),   // DCGAN-28 critic conv 1
+    (2, 64, 14, 14, 128, 4, 2, 1), // DCGAN-28 critic conv 2
+    (1, 3, 17, 13, 5, 3, 1, 0),
+    (3, 2, 9, 11, 7, 3, 2, 2),
+    (1, 1, 5, 5, 1, 5, 1, 2),
+    (2, 5, 8, 8, 3, 1, 1, 0),
+    (1, 4, 7, 6, 65, 2, 2, 1),
+    (1, 33, 3, 3, 2, 3, 1, 1),
+    (2, 3, 6, 9, 4, 4, 3, 1),
+];
+
+fn to_f64(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| f64::from(x)).collect()
+}
+
+fn shape_of(
+    case: (usize, usize, usize, usize, usize, usize, usize, usize),
+) -> (ConvShape, Conv2dSpec) {
+    let (b, c, h, w, o, k, stride, padding) = case;
+    let spec = Conv2dSpec { stride, padding };
+    (
+        conv2d_shape(&[b, c, h, w], &[o, c, k, k], spec).unwrap(),
+        spec,
+    )
+}
+
+#[test]
+fn conv2d_forward_with_bias_and_activation() {
+    let mut rng = Rng::new(110);
+    for case in CASES {
+        let (s, spec) = shape_of(case);
+        let x = rng.vec(s.input().iter().product());
+        let w = rng.vec(s.weight().iter().product());
+        let bias = rng.vec(s.o);
+        for act in [Activation::None, Activation::LeakyRelu(0.2)] {
+            let out = poisoned(&s.output());
+            let (xt, wt, bt) = (
+                upload(&x, &s.input()),
+                upload(&w, &s.weight()),
+                upload(&bias, &[s.o]),
+            );
+            conv2d_into(gpu(), &xt, &wt, Some(&bt), spec, act, &out).unwrap();
+            let want: Vec<f64> = twin::conv2d(
+                &to_f64(&x),
+                &to_f64(&w),
+                Some(&to_f64(&bias)),
+                &s,
+                spec.stride,
+                spec.padding,
+            )
+            .into_iter()
+            .map(|v| activate(v, act))
+            .collect();
+            assert_close(
+                &format!("conv2d {case:?} {act:?}"),
+                &read(&out),
+                &want,
+                CONV_TOL,
+            );
+        }
+    }
+}
+
+#[test]
+fn conv2d_input_and_weight_gradients() {
+    let mut rng = Rng::new(111);
+    for case in CASES {
+        let (s, spec) = shape_of(case);
+        let x = rng.vec(s.input().iter().product());
+        let w = rng.vec(s.weight().iter().product());
+        let dy = rng.vec(s.output().iter().product());
+
+        let dx = poisoned(&s.input());
+        conv2d_backward_input_into(
+            gpu(),
+            &upload(&dy, &s.output()),
+            &upload(&w, &s.weight()),
+            spec,
+            &dx,
+        )
+        .unwrap();
+        let want = twin::conv2d_backward_input(
+            &to_f64(&dy),
+            &to_f64(&w),
+            None,
+            &s,
+            spec.stride,
+            spec.padding,
+        );
+        assert_close(
+            &format!("conv2d_backward_input {case:?}"),
+            &read(&dx),
+            &want,
+            CONV_TOL,
+        );
+
+        let dw = poisoned(&s.weight());
+        conv2d_backward_weight_into(
+            gpu(),
+            &upload(&x, &s.input()),
+            &upload(&dy, &s.output()),
+            spec,
+            &dw,
+        )
+        .unwrap();
+        let want =
+            twin::conv2d_backward_weight(&to_f64(&x), &to_f64(&dy), &s, spec.stride, spec.padding);
+        assert_close(
+            &format!("conv2d_backward_weight {case:?}"),
+            &read(&dw),
+            &want,
+            CONV_TOL,
+        );
+    }
+}
+
+#[test]
+fn conv_transpose2d_forward() {
+    let mut rng = Rng::new(112);
+    // (batch, in channels, height, width, out channels, kernel, stride, padding)
+    let cases = [
+        (2, 256, 7, 7, 128, 4, 2, 1), // DCGAN-28 generator
+        (2, 128, 14, 14, 64, 4, 2, 1),
+        (1, 3, 5, 4, 2, 3, 1, 0),
+        (3, 2, 4, 3, 5, 3, 2, 1),
+        (1, 1, 1, 1, 7, 4, 1, 0),
+        (2, 5, 3, 6, 3, 5, 3, 2),
+    ];
+    for (b, cin, h, w, cout, k, stride, padding) in cases {
+        let spec = Conv2dSpec { stride, padding };
+        let (x_shape, w_shape) = ([b, cin, h, w], [cin, cout, k, k]);
+        let s = conv_transpose2d_shape(&x_shape, &w_shape, spec).unwrap();
+        let x = rng.vec(x_shape.iter().product());
+        let wv = rng.vec(w_shape.iter().product());
+        let bias = rng.vec(cout);
+        let out = poisoned(&s.input());
+        let (xt, wt, bt) = (
+            upload(&x, &x_shape),
+            upload(&wv, &w_shape),
+            upload(&bias, &[cout]),
+        );
+        conv_transpose2d_into(gpu(), &xt, &wt, Some(&bt), spec, Activation::Relu, &out).unwrap();
+        let want: Vec<f64> = twin::conv2d_backward_input(
+            &to_f64(&x),
+            &to_f64(&wv),
+            Some(&to_f64(&bias)),
+            &s,
+            stride,
+            padding,
+        )
+        .into_iter()
+        .map(|v| v.max(0.0))
+        .collect();
+        assert_close(
+            &format!("conv_transpose2d {x_shape:?} {w_shape:?} s{stride} p{padding}"),
+            &read(&out),
+            &want,
+            CONV_TOL,
+        );
+    }
+}
+
+#[test]
+fn conv_shape_errors_name_the_shapes() {
+    let spec = Conv2dSpec {
+        stride: 1,
+        padding: 0,
+    };
+    let msg = conv2d_shape(&[1, 3, 8, 8], &[4, 2, 3, 3], spec)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        msg.contains("[1, 3, 8, 8]") && msg.contains("[4, 2, 3, 3]"),
+        "{msg}"
+    );
+    let msg = conv2d_shape(&[1, 3, 2, 8], &[4, 3, 3, 3], spec)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("kernel 3"), "{msg}");
+    let msg = conv2d_shape(&[3, 8, 8], &[4, 3, 3, 3], spec)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("4-D") && msg.contains("[3, 8, 8]"), "{msg}");
+    let zero_stride = Conv2dSpec {
+        stride: 0,
+        padding: 0,
+    };
+    assert!(conv2d_shape(&[1, 3, 8, 8], &[4, 3, 3, 3], zero_stride).is_err());
+}
