@@ -16,7 +16,9 @@ use crate::reference::matmul::activate;
 const CONV_TOL: f64 = 1e-5;
 
 /// (batch, channels, height, width, out channels, kernel, stride, padding)
-const CASES: [(usize, usize, usize, usize, usize, usize, usize, usize); 9] = [
+type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
+
+const CASES: [Case; 9] = [
     (2, 1, 28, 28, 64, 4, 2, 1),   // DCGAN-28 critic conv 1
     (2, 64, 14, 14, 128, 4, 2, 1), // DCGAN-28 critic conv 2
     (1, 3, 17, 13, 5, 3, 1, 0),
