@@ -436,6 +436,88 @@ fn reduction_and_broadcast_cases() -> Vec<Case> {
     ]
 }
 
+fn conv_cases() -> Vec<Case> {
+    use crate::reference::conv as twin;
+    use gpugan::gpu::kernels::conv::{Conv2dSpec, conv2d_shape};
+    let spec = Conv2dSpec {
+        stride: 2,
+        padding: 1,
+    };
+    let (xs, ws) = ([2, 3, 5, 4], [4, 3, 3, 3]);
+    let s = conv2d_shape(&xs, &ws, spec).unwrap();
+    let ys = s.output();
+    let (st, pd) = (spec.stride, spec.padding);
+    vec![
+        case(
+            "conv2d",
+            &[&xs, &ws],
+            false,
+            Box::new(move |v| ops::conv2d(&v[0], &v[1], spec)),
+            Box::new(move |x| twin::conv2d(&x[0], &x[1], None, &s, st, pd)),
+            Box::new(move |x, w| {
+                vec![
+                    twin::conv2d_backward_input(w, &x[1], None, &s, st, pd),
+                    twin::conv2d_backward_weight(&x[0], w, &s, st, pd),
+                ]
+            }),
+        ),
+        // The gradient ops, as double backward differentiates them.
+        case(
+            "conv2d_input_grad",
+            &[&ys, &ws],
+            false,
+            Box::new(move |v| ops::conv2d_input_grad(&v[0], &v[1], spec, &xs)),
+            Box::new(move |x| twin::conv2d_backward_input(&x[0], &x[1], None, &s, st, pd)),
+            Box::new(move |x, w| {
+                vec![
+                    twin::conv2d(w, &x[1], None, &s, st, pd),
+                    twin::conv2d_backward_weight(w, &x[0], &s, st, pd),
+                ]
+            }),
+        ),
+        case(
+            "conv2d_weight_grad",
+            &[&xs, &ys],
+            false,
+            Box::new(move |v| ops::conv2d_weight_grad(&v[0], &v[1], spec, &ws)),
+            Box::new(move |x| twin::conv2d_backward_weight(&x[0], &x[1], &s, st, pd)),
+            Box::new(move |x, w| {
+                vec![
+                    twin::conv2d_backward_input(&x[1], w, None, &s, st, pd),
+                    twin::conv2d(&x[0], w, None, &s, st, pd),
+                ]
+            }),
+        ),
+        case(
+            "add_channel_bias",
+            &[&xs, &[3]],
+            false,
+            Box::new(|v| ops::add_channel_bias(&v[0], &v[1])),
+            Box::new(|x| {
+                x[0].iter()
+                    .enumerate()
+                    .map(|(i, v)| v + x[1][(i / 20) % 3])
+                    .collect()
+            }),
+            Box::new(|_, w| {
+                let mut db = vec![0.0; 3];
+                w.iter()
+                    .enumerate()
+                    .for_each(|(i, g)| db[(i / 20) % 3] += g);
+                vec![w.to_vec(), db]
+            }),
+        ),
+    ]
+}
+
+#[test]
+fn conv_op_gradients() {
+    let mut rng = Rng::new(84);
+    for case in conv_cases() {
+        check(&case, &mut rng);
+    }
+}
+
 #[test]
 fn elementwise_op_gradients() {
     let mut rng = Rng::new(80);

@@ -8,6 +8,7 @@ mod autograd;
 mod cli;
 mod common;
 mod conv;
+mod conv_penalty;
 mod elementwise;
 mod errors;
 mod fill;

@@ -2,12 +2,17 @@
 //! written with these same ops, so it can be differentiated again.
 
 mod broadcast;
+mod conv;
 mod elementwise;
 mod matmul;
 mod reduce;
 
 pub use broadcast::{
     add_bias, broadcast_scalar, mul_rows, repeat_cols, reshape, sum_cols, sum_rows, tile_rows,
+};
+pub use conv::{
+    add_channel_bias, conv_transpose2d, conv2d, conv2d_input_grad, conv2d_weight_grad,
+    repeat_channels,
 };
 pub use elementwise::{
     add, div, leaky_relu, leaky_relu_grad, mul, relu, relu_grad, scale, shift, sigmoid,

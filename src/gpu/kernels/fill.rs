@@ -131,3 +131,18 @@ pub fn repeat_cols_into(gpu: &Gpu, v: &Tensor, out: &Tensor) -> Result<()> {
     }
     launch_copy(gpu, v, 0, out, 0, out.len(), (out.len() / rows, rows))
 }
+
+/// `out[b, c, ..] = v[c]`: a per-channel vector broadcast over [B, C, H, W].
+pub fn repeat_channels_into(gpu: &Gpu, v: &Tensor, out: &Tensor) -> Result<()> {
+    let channels = v.len();
+    if out.shape().get(1) != Some(&channels) {
+        return Err(Error::Shape {
+            op: "repeat_channels",
+            what: "the output's channel dimension must match the vector".into(),
+            expected: vec![channels],
+            found: out.shape().to_vec(),
+        });
+    }
+    let plane: usize = out.shape()[2..].iter().product();
+    launch_copy(gpu, v, 0, out, 0, out.len(), (plane, channels))
+}

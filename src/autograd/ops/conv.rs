@@ -1,0 +1,95 @@
+//! conv2d and conv_transpose2d as autograd ops. Their gradients are the two
+//! other members of the family (input gradient = transposed conv, weight
+//! gradient = its own op), each differentiable again, so the gradient
+//! penalty of a conv critic is exact.
+
+use super::broadcast::{reshape, sum_cols, sum_rows};
+use super::when;
+use crate::autograd::var::Var;
+use crate::error::Result;
+use crate::gpu::kernels::conv::{
+    Conv2dSpec, conv2d as conv2d_kernel, conv2d_backward_input_into, conv2d_backward_weight_into,
+};
+use crate::gpu::kernels::fill::repeat_channels_into;
+
+/// y = conv2d(x, w): x [B, C, H, W], w [O, C, KH, KW].
+pub fn conv2d(x: &Var, w: &Var, spec: Conv2dSpec) -> Result<Var> {
+    let value = conv2d_kernel(x.gpu(), x.value(), w.value(), None, spec)?;
+    Ok(Var::from_op(
+        "conv2d",
+        value,
+        &[x, w],
+        Box::new(move |g, inputs, _, needs| {
+            let (x, w) = (&inputs[0], &inputs[1]);
+            Ok(vec![
+                when(needs[0], || conv2d_input_grad(g, w, spec, x.shape()))?,
+                when(needs[1], || conv2d_weight_grad(x, g, spec, w.shape()))?,
+            ])
+        }),
+    ))
+}
+
+/// The input gradient of conv2d: dx [x_shape] from dy and w.
+pub fn conv2d_input_grad(dy: &Var, w: &Var, spec: Conv2dSpec, x_shape: &[usize]) -> Result<Var> {
+    let value = dy.gpu().empty(x_shape)?;
+    conv2d_backward_input_into(dy.gpu(), dy.value(), w.value(), spec, &value)?;
+    Ok(Var::from_op(
+        "conv2d_input_grad",
+        value,
+        &[dy, w],
+        Box::new(move |gg, inputs, _, needs| {
+            let (dy, w) = (&inputs[0], &inputs[1]);
+            Ok(vec![
+                when(needs[0], || conv2d(gg, w, spec))?,
+                when(needs[1], || conv2d_weight_grad(gg, dy, spec, w.shape()))?,
+            ])
+        }),
+    ))
+}
+
+/// The weight gradient of conv2d: dw [w_shape] from x and dy.
+pub fn conv2d_weight_grad(x: &Var, dy: &Var, spec: Conv2dSpec, w_shape: &[usize]) -> Result<Var> {
+    let value = x.gpu().empty(w_shape)?;
+    conv2d_backward_weight_into(x.gpu(), x.value(), dy.value(), spec, &value)?;
+    Ok(Var::from_op(
+        "conv2d_weight_grad",
+        value,
+        &[x, dy],
+        Box::new(move |gg, inputs, _, needs| {
+            let (x, dy) = (&inputs[0], &inputs[1]);
+            Ok(vec![
+                when(needs[0], || conv2d_input_grad(dy, gg, spec, x.shape()))?,
+                when(needs[1], || conv2d(x, gg, spec))?,
+            ])
+        }),
+    ))
+}
+
+/// conv_transpose2d(x, w) with w [C_in, C_out, KH, KW]: the input gradient of
+/// the conv2d that maps its output back to x.
+pub fn conv_transpose2d(x: &Var, w: &Var, spec: Conv2dSpec) -> Result<Var> {
+    let shape = crate::gpu::kernels::conv::conv_transpose2d_shape(x.shape(), w.shape(), spec)?;
+    conv2d_input_grad(x, w, spec, &shape.input())
+}
+
+/// v [C] broadcast over [B, C, H, W]. Adjoint: sum over batch and pixels.
+pub fn repeat_channels(v: &Var, shape: &[usize]) -> Result<Var> {
+    let value = v.gpu().empty(shape)?;
+    repeat_channels_into(v.gpu(), v.value(), &value)?;
+    let shape = shape.to_vec();
+    Ok(Var::from_op(
+        "repeat_channels",
+        value,
+        &[v],
+        Box::new(move |g, _, _, _| {
+            let (b, c) = (shape[0], shape[1]);
+            let per_plane = sum_cols(&reshape(g, &[b * c, g.value().len() / (b * c)])?)?;
+            Ok(vec![Some(sum_rows(&reshape(&per_plane, &[b, c])?)?)])
+        }),
+    ))
+}
+
+/// x [B, C, H, W] + b [C] per channel.
+pub fn add_channel_bias(x: &Var, b: &Var) -> Result<Var> {
+    super::add(x, &repeat_channels(b, x.shape())?)
+}
