@@ -7,6 +7,7 @@ pub mod conv;
 pub mod elementwise;
 pub mod matmul;
 pub mod mlp;
+pub mod norm;
 pub mod optim;
 pub mod random;
 pub mod reduce;

@@ -14,6 +14,7 @@ mod errors;
 mod fill;
 mod losses;
 mod matmul;
+mod norm;
 mod optim;
 mod penalty;
 mod pool;
