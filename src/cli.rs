@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use gpugan::AdapterChoice;
+use gpugan::models::dcgan::DNorm;
 use gpugan::train::loss::LossKind;
 use gpugan::train::{DataSpec, LrDecay, OptKind, TrainConfig};
 
@@ -52,7 +53,7 @@ pub enum Command {
 /// WGAN-GP paper's toy setting on a GPU, a smaller one on a CPU adapter.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// toy:8gaussians, toy:25gaussians or toy:swissroll
+    /// embedded (Fashion-MNIST subset), idx:PATH, toy:8gaussians, toy:25gaussians or toy:swissroll
     #[arg(long, default_value = "toy:8gaussians", value_parser = DataSpec::parse)]
     pub data: DataSpec,
     #[arg(long, value_enum)]
@@ -95,6 +96,15 @@ pub struct TrainArgs {
     /// Hidden layers of both networks
     #[arg(long)]
     pub depth: Option<usize>,
+    /// DCGAN generator width (channels of its last hidden layer)
+    #[arg(long)]
+    pub g_width: Option<usize>,
+    /// DCGAN critic width (channels of its first layer)
+    #[arg(long)]
+    pub d_width: Option<usize>,
+    /// Critic normalisation: none, layer or batch (batch is refused with wgan-gp)
+    #[arg(long, value_enum)]
+    pub d_norm: Option<DNorm>,
     /// Run folder
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -109,7 +119,7 @@ pub struct TrainArgs {
 impl TrainArgs {
     /// The flags given, over the adapter's defaults.
     pub fn config(&self, cpu_adapter: bool) -> TrainConfig {
-        let mut c = TrainConfig::for_adapter(self.data, cpu_adapter);
+        let mut c = TrainConfig::for_adapter(self.data.clone(), cpu_adapter);
         macro_rules! set {
             ($($field:ident),*) => { $(if let Some(v) = self.$field.clone() { c.$field = v; })* };
         }
@@ -140,6 +150,10 @@ impl TrainArgs {
 
     /// Whether the user set the size of the run themselves.
     pub fn sized_by_user(&self) -> bool {
-        self.hidden.is_some() || self.steps.is_some() || self.lr.is_some()
+        self.hidden.is_some()
+            || self.g_width.is_some()
+            || self.d_width.is_some()
+            || self.steps.is_some()
+            || self.lr.is_some()
     }
 }

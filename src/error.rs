@@ -22,6 +22,9 @@ pub enum Error {
     #[error("{op}: {reason}")]
     Invalid { op: &'static str, reason: String },
 
+    #[error("{path}: {reason}")]
+    Data { path: String, reason: String },
+
     #[error("GPU readback failed: {0}")]
     Readback(String),
 }

@@ -3,8 +3,10 @@
 //! The host only schedules work; see `shared/DESIGN.md` for the architecture.
 
 pub mod autograd;
+pub mod data;
 pub mod error;
 pub mod gpu;
+pub mod models;
 pub mod nn;
 pub mod optim;
 pub mod train;

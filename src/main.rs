@@ -37,10 +37,21 @@ fn train(choice: &gpugan::AdapterChoice, args: &cli::TrainArgs) -> anyhow::Resul
     let gpu = gpugan::Gpu::new(choice)?;
     let config = args.config(gpu.is_cpu());
     if gpu.is_cpu() && !args.sized_by_user() {
+        let size = if config.data.is_toy() {
+            format!("{}-wide nets", config.hidden)
+        } else {
+            format!("DCGAN widths {}/{}", config.g_width, config.d_width)
+        };
         eprintln!(
-            "CPU adapter: training {}-wide nets for {} steps at lr {} (decayed to 0) to finish in minutes; \
-             set --hidden, --steps and --lr to change this",
-            config.hidden, config.steps, config.lr
+            "CPU adapter: training {size} for {} steps at lr {}{} to finish in minutes; \
+             set the widths, --steps and --lr to change this",
+            config.steps,
+            config.lr,
+            if config.lr_decay == gpugan::train::LrDecay::Linear {
+                " (decayed to 0)"
+            } else {
+                ""
+            }
         );
     }
     eprintln!(

@@ -11,10 +11,11 @@ pub enum Shader {
     Optim,
     Toy,
     Conv,
+    Data,
 }
 
 impl Shader {
-    pub const ALL: [Shader; 8] = [
+    pub const ALL: [Shader; 9] = [
         Shader::Matmul,
         Shader::Elementwise,
         Shader::Reduce,
@@ -23,6 +24,7 @@ impl Shader {
         Shader::Optim,
         Shader::Toy,
         Shader::Conv,
+        Shader::Data,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -35,6 +37,7 @@ impl Shader {
             Shader::Optim => "optim.wgsl",
             Shader::Toy => "toy.wgsl",
             Shader::Conv => "conv.wgsl",
+            Shader::Data => "data.wgsl",
         }
     }
 
@@ -48,6 +51,7 @@ impl Shader {
             Shader::Optim => include_str!("../../shaders/optim.wgsl"),
             Shader::Toy => include_str!("../../shaders/toy.wgsl"),
             Shader::Conv => include_str!("../../shaders/conv.wgsl"),
+            Shader::Data => include_str!("../../shaders/data.wgsl"),
         }
     }
 

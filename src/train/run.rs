@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use super::config::{DataSpec, TrainConfig};
 use super::coverage::{Coverage, mode_coverage};
-use super::plot::scatter_png;
-use super::trainer::{Metrics, Trainer};
+use super::plot::{image_grid_png, loss_curve_png, scatter_png};
+use super::trainer::{Metrics, RealData, Trainer};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 
@@ -68,7 +68,8 @@ impl RunFolder {
         .map_err(|e| io_error(&self.dir.join("metrics.csv"), e))
     }
 
-    fn samples(&self, step: u64, real: &[f32], fake: &[f32]) -> Result<()> {
+    /// Toy data: generated points as CSV and a scatter plot over the real ones.
+    fn toy_samples(&self, step: u64, real: &[f32], fake: &[f32]) -> Result<()> {
         let stem = self.dir.join("samples").join(format!("step_{step:06}"));
         let mut csv = String::from("x,y\n");
         for p in fake.chunks(2) {
@@ -77,7 +78,21 @@ impl RunFolder {
         write_atomic(&stem.with_extension("csv"), csv.as_bytes())?;
         write_atomic(&stem.with_extension("png"), &scatter_png(real, fake)?)
     }
+
+    /// Images: an 8×8 grid from the fixed latent vectors.
+    fn image_grid(&self, step: u64, fake: &[f32], shape: [usize; 4]) -> Result<()> {
+        let path = self.dir.join("samples").join(format!("step_{step:06}.png"));
+        write_atomic(&path, &image_grid_png(fake, shape, GRID_COLS)?)
+    }
+
+    fn loss_curve(&self, history: &[(u64, [f32; 3])]) -> Result<()> {
+        write_atomic(&self.dir.join("loss.png"), &loss_curve_png(history)?)
+    }
 }
+
+/// Images in a sample grid, and its columns.
+const GRID_IMAGES: usize = 64;
+const GRID_COLS: usize = 8;
 
 fn progress(step: u64, total: u64, rate: f64, m: &Metrics, tty: bool) {
     const WIDTH: u64 = 24;
@@ -99,6 +114,27 @@ fn progress(step: u64, total: u64, rate: f64, m: &Metrics, tty: bool) {
     }
 }
 
+/// Writes the samples of `step`: a scatter plot (toy) or an image grid.
+fn write_samples(
+    trainer: &Trainer,
+    folder: &RunFolder,
+    step: u64,
+    real: Option<&[f32]>,
+) -> Result<()> {
+    match (real, &trainer.data) {
+        (Some(real), _) => folder.toy_samples(step, real, &trainer.fixed_samples(EVAL_SAMPLES)?),
+        (None, RealData::Images(images)) => {
+            let [c, h, w] = images.image_shape;
+            folder.image_grid(
+                step,
+                &trainer.fixed_samples(GRID_IMAGES)?,
+                [GRID_IMAGES, c, h, w],
+            )
+        }
+        (None, RealData::Toy(_)) => unreachable!("toy runs always have real points"),
+    }
+}
+
 /// Trains for `config.steps` generator iterations and writes the run folder.
 pub fn train(gpu: &Gpu, config: TrainConfig) -> Result<Summary> {
     let mut trainer = Trainer::new(gpu, config.clone())?;
@@ -108,6 +144,7 @@ pub fn train(gpu: &Gpu, config: TrainConfig) -> Result<Summary> {
     let start = Instant::now();
     let mut window = (Instant::now(), 0u64);
     let mut last = Metrics::default();
+    let mut history = Vec::new();
     while trainer.step < config.steps {
         trainer.iteration()?;
         let step = trainer.step;
@@ -116,6 +153,8 @@ pub fn train(gpu: &Gpu, config: TrainConfig) -> Result<Summary> {
             let rate = (step - window.1) as f64 / window.0.elapsed().as_secs_f64();
             window = (Instant::now(), step);
             folder.log(step, &last, rate)?;
+            history.push((step, [last.d_loss, last.g_loss, last.wasserstein]));
+            folder.loss_curve(&history)?;
             progress(step, config.steps, rate, &last, tty);
             if ![last.d_loss, last.g_loss].iter().all(|v| v.is_finite()) {
                 return Err(Error::Invalid {
@@ -125,7 +164,7 @@ pub fn train(gpu: &Gpu, config: TrainConfig) -> Result<Summary> {
             }
         }
         if step % config.sample_every == 0 || step == config.steps {
-            folder.samples(step, &real, &trainer.fixed_samples(EVAL_SAMPLES)?)?;
+            write_samples(&trainer, &folder, step, real.as_deref())?;
         }
     }
     if tty {
@@ -133,6 +172,7 @@ pub fn train(gpu: &Gpu, config: TrainConfig) -> Result<Summary> {
     }
     let coverage = match config.data {
         DataSpec::Toy(kind) => mode_coverage(kind, &trainer.fixed_samples(EVAL_SAMPLES)?),
+        _ => None,
     };
     if let Some(c) = coverage {
         eprintln!(

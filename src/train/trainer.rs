@@ -6,11 +6,15 @@ use super::config::{DataSpec, OptKind, TrainConfig};
 use super::loss::{LossKind, critic_loss, generator_loss, gradient_penalty, interpolate};
 use crate::autograd::ops::{mean_all, sub};
 use crate::autograd::{Var, grad, no_grad};
+use crate::data::gpu_images::GpuImages;
 use crate::error::Result;
 use crate::gpu::kernels::fill::{copy_range, full};
 use crate::gpu::kernels::random::{RandomKey, normal, uniform};
+use crate::gpu::kernels::toy::ToyKind;
 use crate::gpu::kernels::toy::toy_batch;
 use crate::gpu::{Gpu, Tensor};
+use crate::models::Network;
+use crate::models::dcgan::{Critic, DcganShape, Generator};
 use crate::nn::{Act, Init, Mlp};
 use crate::optim::{OptimConfig, Optimizer, clip_weights};
 
@@ -37,11 +41,18 @@ pub struct Metrics {
     pub penalty: f32,
 }
 
+/// Real samples: drawn on the GPU (toy) or gathered from a GPU-resident set.
+pub enum RealData {
+    Toy(ToyKind),
+    Images(GpuImages),
+}
+
 pub struct Trainer {
     pub gpu: Gpu,
     pub config: TrainConfig,
-    pub generator: Mlp,
-    pub critic: Mlp,
+    pub generator: Box<dyn Network>,
+    pub critic: Box<dyn Network>,
+    pub data: RealData,
     opt_g: Optimizer,
     opt_d: Optimizer,
     /// Generator iterations done.
@@ -72,15 +83,6 @@ fn optim_config(c: &TrainConfig) -> OptimConfig {
 impl Trainer {
     pub fn new(gpu: &Gpu, config: TrainConfig) -> Result<Self> {
         config.validate()?;
-        let dim = config.data.sample_dim();
-        let hidden = vec![config.hidden; config.depth];
-        let g_sizes: Vec<usize> = [config.z_dim]
-            .iter()
-            .chain(&hidden)
-            .chain(&[dim])
-            .copied()
-            .collect();
-        let d_sizes: Vec<usize> = [dim].iter().chain(&hidden).chain(&[1]).copied().collect();
         let key = |tag| {
             RandomKey {
                 seed: config.seed,
@@ -88,22 +90,68 @@ impl Trainer {
             }
             .substream(tag)
         };
-        let generator = Mlp::new(
-            gpu,
-            &g_sizes,
-            Act::Relu,
-            None,
-            Init::PyTorch,
-            key(TAG_INIT_G),
-        )?;
-        let critic = Mlp::new(
-            gpu,
-            &d_sizes,
-            Act::LeakyRelu(0.2),
-            None,
-            Init::PyTorch,
-            key(TAG_INIT_D),
-        )?;
+        let (generator, critic, data): (Box<dyn Network>, Box<dyn Network>, RealData) =
+            match &config.data {
+                DataSpec::Toy(kind) => {
+                    let hidden = vec![config.hidden; config.depth];
+                    let g_sizes: Vec<usize> = [config.z_dim]
+                        .iter()
+                        .chain(&hidden)
+                        .chain(&[2])
+                        .copied()
+                        .collect();
+                    let d_sizes: Vec<usize> =
+                        [2].iter().chain(&hidden).chain(&[1]).copied().collect();
+                    let g = Mlp::new(
+                        gpu,
+                        &g_sizes,
+                        Act::Relu,
+                        None,
+                        Init::PyTorch,
+                        key(TAG_INIT_G),
+                    )?;
+                    let d = Mlp::new(
+                        gpu,
+                        &d_sizes,
+                        Act::LeakyRelu(0.2),
+                        None,
+                        Init::PyTorch,
+                        key(TAG_INIT_D),
+                    )?;
+                    (Box::new(g), Box::new(d), RealData::Toy(*kind))
+                }
+                images => {
+                    let set = match images {
+                        DataSpec::Idx(path) => crate::data::idx::load(path)?,
+                        _ => crate::data::embedded()?,
+                    };
+                    let shape = DcganShape {
+                        size: set.height,
+                        channels: set.channels,
+                        z_dim: config.z_dim,
+                        g_width: config.g_width,
+                        d_width: config.d_width,
+                    };
+                    if set.height != set.width || !matches!(set.height, 28 | 64) {
+                        return Err(crate::Error::Invalid {
+                            op: "train",
+                            reason: format!(
+                                "{}: DCGAN models take 28×28 or 64×64 images, the data set has {}×{}",
+                                images.name(),
+                                set.height,
+                                set.width
+                            ),
+                        });
+                    }
+                    let g = Generator::new(gpu, shape, key(TAG_INIT_G))?;
+                    let d = Critic::new(gpu, shape, config.d_norm, key(TAG_INIT_D))?;
+                    (
+                        Box::new(g),
+                        Box::new(d),
+                        RealData::Images(GpuImages::new(gpu, &set, config.seed)?),
+                    )
+                }
+            };
         let opt_g = Optimizer::new(gpu, optim_config(&config), &values(&generator.parameters()))?;
         let opt_d = Optimizer::new(gpu, optim_config(&config), &values(&critic.parameters()))?;
         Ok(Self {
@@ -112,6 +160,7 @@ impl Trainer {
             config,
             generator,
             critic,
+            data,
             opt_g,
             opt_d,
             step: 0,
@@ -128,13 +177,14 @@ impl Trainer {
         .substream(tag)
     }
 
-    fn real_batch(&self, n: usize, key: RandomKey) -> Result<Tensor> {
-        match self.config.data {
-            DataSpec::Toy(kind) => toy_batch(&self.gpu, kind, n, key),
+    fn real_batch(&mut self, n: usize, key: RandomKey) -> Result<Tensor> {
+        match &mut self.data {
+            RealData::Toy(kind) => toy_batch(&self.gpu, *kind, n, key),
+            RealData::Images(images) => images.next_batch(&self.gpu, n),
         }
     }
 
-    fn latent(&self, n: usize, key: RandomKey) -> Result<Var> {
+    pub fn latent(&self, n: usize, key: RandomKey) -> Result<Var> {
         Ok(Var::constant(
             &self.gpu,
             normal(&self.gpu, &[n, self.config.z_dim], key, 0.0, 1.0)?,
@@ -161,20 +211,22 @@ impl Trainer {
     fn critic_step(&mut self) -> Result<()> {
         let b = self.config.batch_size;
         let (real_key, z_key) = (self.next_key(TAG_REAL), self.next_key(TAG_Z));
-        let real = Var::constant(&self.gpu, self.real_batch(b, real_key)?);
+        let real_batch = self.real_batch(b, real_key)?;
+        let real = Var::constant(&self.gpu, real_batch);
         let fake = {
             let _no_grad = no_grad();
-            self.generator.forward(&self.latent(b, z_key)?)?
+            self.generator.forward(&self.latent(b, z_key)?, true)?
         };
-        let d_real = self.critic.forward(&real)?;
-        let d_fake = self.critic.forward(&fake)?;
+        let d_real = self.critic.forward(&real, true)?;
+        let d_fake = self.critic.forward(&fake, true)?;
         let mut loss = critic_loss(self.config.loss, &d_real, &d_fake)?;
         if self.config.loss == LossKind::WganGp {
             let eps_key = self.next_key(TAG_EPS);
             let eps = Var::constant(&self.gpu, uniform(&self.gpu, &[b], eps_key, 0.0, 1.0)?);
             let x_hat = interpolate(&real, &fake, &eps)?;
-            let penalty =
-                gradient_penalty(&x_hat, self.config.gp_lambda, |x| self.critic.forward(x))?;
+            let penalty = gradient_penalty(&x_hat, self.config.gp_lambda, |x| {
+                self.critic.forward(x, true)
+            })?;
             self.record(3, &penalty)?;
             loss = crate::autograd::ops::add(&loss, &penalty)?;
         }
@@ -193,10 +245,10 @@ impl Trainer {
     fn generator_step(&mut self) -> Result<()> {
         let z_key = self.next_key(TAG_Z);
         let z = self.latent(self.config.batch_size, z_key)?;
-        let fake = self.generator.forward(&z)?;
+        let fake = self.generator.forward(&z, true)?;
         let d_fake = self
             .critic
-            .forward_with(&fake, &self.critic.detached_parameters())?;
+            .forward_with(&fake, &self.critic.detached_parameters(), true)?;
         let loss = generator_loss(self.config.loss, &d_fake)?;
         let params = self.generator.parameters();
         let grads = grad(&loss, &params.iter().collect::<Vec<_>>(), false)?;
@@ -216,7 +268,8 @@ impl Trainer {
         })
     }
 
-    /// `n` generated samples from the fixed latent vectors, flattened.
+    /// `n` generated samples from the fixed latent vectors, flattened (batch
+    /// norm in eval mode: running statistics, nothing updated).
     pub fn fixed_samples(&self, n: usize) -> Result<Vec<f32>> {
         let _no_grad = no_grad();
         let key = RandomKey {
@@ -224,17 +277,21 @@ impl Trainer {
             stream: 0,
         }
         .substream(TAG_FIXED_Z);
-        self.generator.forward(&self.latent(n, key)?)?.to_vec()
+        self.generator
+            .forward(&self.latent(n, key)?, false)?
+            .to_vec()
     }
 
-    /// `n` real samples, the same every time.
-    pub fn fixed_real(&self, n: usize) -> Result<Vec<f32>> {
+    /// `n` real toy samples, the same every time (None for image data).
+    pub fn fixed_real(&self, n: usize) -> Result<Option<Vec<f32>>> {
+        let RealData::Toy(kind) = self.data else {
+            return Ok(None);
+        };
         let key = RandomKey {
             seed: self.config.seed,
             stream: 0,
         }
         .substream(TAG_FIXED_REAL);
-        let real = self.real_batch(n, key)?;
-        self.gpu.read(&real)
+        Ok(Some(self.gpu.read(&toy_batch(&self.gpu, kind, n, key)?)?))
     }
 }

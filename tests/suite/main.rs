@@ -9,6 +9,8 @@ mod cli;
 mod common;
 mod conv;
 mod conv_penalty;
+mod data;
+mod dcgan;
 mod elementwise;
 mod errors;
 mod fill;

@@ -3,6 +3,7 @@
 //! first); the plain forms allocate the output from the pool.
 
 pub mod conv;
+pub mod data;
 pub mod elementwise;
 pub mod fill;
 pub mod matmul;

@@ -1,0 +1,76 @@
+//! An image set resident on the GPU as bytes, served in batches by a gather
+//! kernel from a seeded permutation per epoch.
+
+use super::ImageSet;
+use crate::error::Result;
+use crate::gpu::kernels::data::{gather_images_into, upload_bytes, upload_u32};
+use crate::gpu::{Gpu, Tensor};
+
+pub struct GpuImages {
+    bytes: Tensor,
+    order: Tensor,
+    pub count: usize,
+    /// [C, H, W] of one image.
+    pub image_shape: [usize; 3],
+    seed: u64,
+    /// Epochs started and images served in the current one: the position a
+    /// resumed run continues from.
+    pub epoch: u64,
+    pub position: usize,
+}
+
+/// splitmix64 step: a small, seedable generator for the epoch permutation.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Fisher–Yates permutation of 0..n from (seed, epoch).
+pub fn epoch_permutation(n: usize, seed: u64, epoch: u64) -> Vec<u32> {
+    let mut state = seed ^ epoch.wrapping_mul(0xA076_1D64_78BD_642F);
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    for i in (1..n).rev() {
+        let j = (splitmix(&mut state) % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
+
+impl GpuImages {
+    pub fn new(gpu: &Gpu, set: &ImageSet, seed: u64) -> Result<Self> {
+        Ok(Self {
+            bytes: upload_bytes(gpu, &set.pixels)?,
+            order: upload_u32(gpu, &epoch_permutation(set.count, seed, 0))?,
+            count: set.count,
+            image_shape: [set.channels, set.height, set.width],
+            seed,
+            epoch: 0,
+            position: 0,
+        })
+    }
+
+    /// The next `batch` images as [batch, C, H, W] in [−1, 1]. A batch never
+    /// straddles epochs: the tail of an epoch shorter than a batch is skipped.
+    pub fn next_batch(&mut self, gpu: &Gpu, batch: usize) -> Result<Tensor> {
+        if self.position + batch > self.count {
+            self.epoch += 1;
+            self.position = 0;
+            self.order = upload_u32(gpu, &epoch_permutation(self.count, self.seed, self.epoch))?;
+        }
+        let [c, h, w] = self.image_shape;
+        let out = gpu.empty(&[batch, c, h, w])?;
+        gather_images_into(
+            gpu,
+            &self.bytes,
+            &self.order,
+            self.position,
+            c * h * w,
+            &out,
+        )?;
+        self.position += batch;
+        Ok(out)
+    }
+}

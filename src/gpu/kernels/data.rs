@@ -1,0 +1,71 @@
+//! Launcher for `shaders/data.wgsl`: batches gathered from GPU-resident bytes.
+
+use super::{WORKGROUP_1D, as_u32};
+use crate::error::{Error, Result};
+use crate::gpu::shaders::Shader;
+use crate::gpu::{Gpu, Kernel, Tensor};
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    batch: u32,
+    image_len: u32,
+    offset: u32,
+    count: u32,
+}
+
+/// Packs bytes four to a word (little-endian) as a tensor's storage.
+pub fn upload_bytes(gpu: &Gpu, bytes: &[u8]) -> Result<Tensor> {
+    let words: Vec<f32> = bytes
+        .chunks(4)
+        .map(|c| {
+            let mut w = [0u8; 4];
+            w[..c.len()].copy_from_slice(c);
+            f32::from_bits(u32::from_le_bytes(w))
+        })
+        .collect();
+    gpu.upload(&words, &[words.len()])
+}
+
+/// Stores u32 values (indices) bit for bit in a tensor.
+pub fn upload_u32(gpu: &Gpu, values: &[u32]) -> Result<Tensor> {
+    let bits: Vec<f32> = values.iter().map(|&v| f32::from_bits(v)).collect();
+    gpu.upload(&bits, &[bits.len()])
+}
+
+/// out [batch, ..image] ← images `order[offset..offset + batch]` (mod count),
+/// scaled from bytes to [−1, 1].
+pub fn gather_images_into(
+    gpu: &Gpu,
+    bytes: &Tensor,
+    order: &Tensor,
+    offset: usize,
+    image_len: usize,
+    out: &Tensor,
+) -> Result<()> {
+    let count = order.len();
+    let batch = out.shape()[0];
+    if out.len() != batch * image_len || bytes.len() * 4 < count * image_len {
+        return Err(Error::Invalid {
+            op: "gather_images",
+            reason: format!(
+                "output {:?} must hold {batch} images of {image_len} pixels from {count} stored ones",
+                out.shape()
+            ),
+        });
+    }
+    let params = Params {
+        batch: as_u32("gather_images", "batch", batch)?,
+        image_len: as_u32("gather_images", "image length", image_len)?,
+        offset: as_u32("gather_images", "offset", offset % count)?,
+        count: as_u32("gather_images", "image count", count)?,
+    };
+    let buffers = [(1, bytes.buffer()), (2, order.buffer()), (3, out.buffer())];
+    gpu.dispatch(
+        &Kernel::new(Shader::Data, "gather_images"),
+        &params,
+        &buffers,
+        gpu.grid(out.len(), WORKGROUP_1D),
+    );
+    Ok(())
+}

@@ -1,0 +1,327 @@
+//! DCGAN generator and critic for 28×28 and 64×64 images (Radford et al.
+//! 2016), widths set by `--g-width` / `--d-width`.
+//!
+//! 28×28 generator: Linear(z → 4w·7·7) → BN → ReLU → ConvT(4w→2w, 4,2,1) → BN →
+//! ReLU → ConvT(2w→w, 4,2,1) → BN → ReLU → Conv(w→C, 3,1,1) → tanh.
+//! 28×28 critic: Conv(C→w, 4,2,1) → LReLU(0.2) → Conv(w→2w, 4,2,1) → norm →
+//! LReLU(0.2) → Linear(2w·7·7 → 1).
+//! 64×64 adds one more stride-2 stage on each side (4×4 start, ConvT to C).
+
+use super::Network;
+use crate::autograd::ops::{
+    add_channel_bias, conv_transpose2d, conv2d, leaky_relu, relu, reshape, tanh,
+};
+use crate::autograd::{Var, ops};
+use crate::error::{Error, Result};
+use crate::gpu::Gpu;
+use crate::gpu::kernels::conv::Conv2dSpec;
+use crate::gpu::kernels::fill::full;
+use crate::gpu::kernels::random::{RandomKey, normal};
+use crate::nn::{BatchNorm2d, Init, LayerNorm, Linear};
+
+/// The critic's normalisation between convolutions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum DNorm {
+    None,
+    Layer,
+    Batch,
+}
+
+const DOWN: Conv2dSpec = Conv2dSpec {
+    stride: 2,
+    padding: 1,
+};
+const SAME3: Conv2dSpec = Conv2dSpec {
+    stride: 1,
+    padding: 1,
+};
+
+/// Sizes of one DCGAN pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DcganShape {
+    /// 28 or 64.
+    pub size: usize,
+    pub channels: usize,
+    pub z_dim: usize,
+    pub g_width: usize,
+    pub d_width: usize,
+}
+
+impl DcganShape {
+    pub fn check(&self) -> Result<()> {
+        if self.size != 28 && self.size != 64 {
+            return Err(Error::Invalid {
+                op: "dcgan",
+                reason: format!("image size must be 28 or 64, got {}", self.size),
+            });
+        }
+        if self.g_width == 0
+            || self.d_width == 0
+            || self.z_dim == 0
+            || !matches!(self.channels, 1 | 3)
+        {
+            return Err(Error::Invalid {
+                op: "dcgan",
+                reason: format!("widths and z-dim must be ≥ 1 and channels 1 or 3, got {self:?}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// The critic's stride-2 convolutions: 28 → 14 → 7, or 64 → … → 4.
+    fn critic_stages(&self) -> usize {
+        if self.size == 28 { 2 } else { 4 }
+    }
+
+    /// The generator's channel widths from the stem down: 4w, 2w, w at 28
+    /// (two stride-2 stages, then a 3×3 conv); 8w … w at 64 (three, then a
+    /// stride-2 transposed conv to the image).
+    fn generator_widths(&self) -> Vec<usize> {
+        let levels = if self.size == 28 { 3 } else { 4 };
+        (0..levels).rev().map(|i| self.g_width << i).collect()
+    }
+
+    fn start(&self) -> usize {
+        if self.size == 28 { 7 } else { 4 }
+    }
+}
+
+/// One convolution (or transposed convolution) with bias.
+struct ConvLayer {
+    weight: Var,
+    bias: Var,
+    spec: Conv2dSpec,
+    transposed: bool,
+}
+
+impl ConvLayer {
+    /// DCGAN init: weights ~ N(0, 0.02), bias 0. Weight shape is
+    /// [out, in, k, k] for a conv and [in, out, k, k] for a transposed one.
+    fn new(
+        gpu: &Gpu,
+        cin: usize,
+        cout: usize,
+        k: usize,
+        spec: Conv2dSpec,
+        transposed: bool,
+        key: RandomKey,
+    ) -> Result<Self> {
+        let shape = if transposed {
+            [cin, cout, k, k]
+        } else {
+            [cout, cin, k, k]
+        };
+        Ok(Self {
+            weight: Var::parameter(gpu, normal(gpu, &shape, key, 0.0, 0.02)?),
+            bias: Var::parameter(gpu, full(gpu, &[cout], 0.0)?),
+            spec,
+            transposed,
+        })
+    }
+
+    fn forward(&self, x: &Var, w: &Var, b: &Var) -> Result<Var> {
+        let y = if self.transposed {
+            conv_transpose2d(x, w, self.spec)?
+        } else {
+            conv2d(x, w, self.spec)?
+        };
+        add_channel_bias(&y, b)
+    }
+}
+
+fn layer_key(key: RandomKey, i: usize) -> RandomKey {
+    RandomKey {
+        seed: key.seed,
+        stream: key.stream + i as u64,
+    }
+}
+
+pub struct Generator {
+    shape: DcganShape,
+    stem: Linear,
+    stem_norm: BatchNorm2d,
+    /// Stride-2 transposed convolutions, each followed by BN and ReLU.
+    ups: Vec<(ConvLayer, BatchNorm2d)>,
+    out: ConvLayer,
+}
+
+impl Generator {
+    pub fn new(gpu: &Gpu, shape: DcganShape, key: RandomKey) -> Result<Self> {
+        shape.check()?;
+        let widths = shape.generator_widths();
+        let (start, top) = (shape.start(), widths[0]);
+        let stem = Linear::new(
+            gpu,
+            shape.z_dim,
+            top * start * start,
+            Init::Dcgan,
+            layer_key(key, 0),
+        )?;
+        let mut ups = Vec::new();
+        for (i, pair) in widths.windows(2).enumerate() {
+            let layer =
+                ConvLayer::new(gpu, pair[0], pair[1], 4, DOWN, true, layer_key(key, i + 1))?;
+            ups.push((layer, BatchNorm2d::new(gpu, pair[1])?));
+        }
+        let last = *widths.last().expect("stages ≥ 2");
+        let out_key = layer_key(key, widths.len() + 1);
+        let out = if shape.size == 28 {
+            ConvLayer::new(gpu, last, shape.channels, 3, SAME3, false, out_key)?
+        } else {
+            ConvLayer::new(gpu, last, shape.channels, 4, DOWN, true, out_key)?
+        };
+        Ok(Self {
+            shape,
+            stem,
+            stem_norm: BatchNorm2d::new(gpu, top)?,
+            ups,
+            out,
+        })
+    }
+}
+
+impl Network for Generator {
+    fn parameters(&self) -> Vec<Var> {
+        let mut p = vec![self.stem.weight.clone(), self.stem.bias.clone()];
+        p.extend(self.stem_norm.parameters());
+        for (conv, bn) in &self.ups {
+            p.extend([conv.weight.clone(), conv.bias.clone()]);
+            p.extend(bn.parameters());
+        }
+        p.extend([self.out.weight.clone(), self.out.bias.clone()]);
+        p
+    }
+
+    fn parameter_names(&self) -> Vec<String> {
+        let mut names = vec![
+            "stem.0.weight".into(),
+            "stem.0.bias".into(),
+            "stem.1.weight".into(),
+            "stem.1.bias".into(),
+        ];
+        for i in 0..self.ups.len() {
+            for part in ["0.weight", "0.bias", "1.weight", "1.bias"] {
+                names.push(format!("up.{i}.{part}"));
+            }
+        }
+        names.extend(["out.weight".into(), "out.bias".into()]);
+        names
+    }
+
+    fn forward_with(&self, z: &Var, p: &[Var], training: bool) -> Result<Var> {
+        let (start, top) = (self.shape.start(), self.shape.generator_widths()[0]);
+        let h = self.stem.forward_with(z, &p[0], &p[1])?;
+        let h = reshape(&h, &[z.shape()[0], top, start, start])?;
+        let mut h = relu(&self.stem_norm.forward_with(&h, training, &p[2], &p[3])?)?;
+        for (i, (conv, bn)) in self.ups.iter().enumerate() {
+            let q = &p[4 + 4 * i..8 + 4 * i];
+            h = relu(&bn.forward_with(
+                &conv.forward(&h, &q[0], &q[1])?,
+                training,
+                &q[2],
+                &q[3],
+            )?)?;
+        }
+        let n = p.len();
+        tanh(&self.out.forward(&h, &p[n - 2], &p[n - 1])?)
+    }
+}
+
+/// A critic stage's normalisation.
+enum Norm {
+    None,
+    Layer(LayerNorm),
+    Batch(BatchNorm2d),
+}
+
+impl Norm {
+    fn parameters(&self) -> Vec<Var> {
+        match self {
+            Norm::None => Vec::new(),
+            Norm::Layer(ln) => ln.parameters(),
+            Norm::Batch(bn) => bn.parameters(),
+        }
+    }
+}
+
+pub struct Critic {
+    /// Stride-2 convolutions; every one after the first has a normalisation.
+    downs: Vec<(ConvLayer, Norm)>,
+    head: Linear,
+}
+
+impl Critic {
+    pub fn new(gpu: &Gpu, shape: DcganShape, norm: DNorm, key: RandomKey) -> Result<Self> {
+        shape.check()?;
+        let mut downs = Vec::new();
+        let (mut cin, mut size) = (shape.channels, shape.size);
+        for i in 0..shape.critic_stages() {
+            let cout = shape.d_width << i;
+            size /= 2;
+            let layer = ConvLayer::new(gpu, cin, cout, 4, DOWN, false, layer_key(key, i))?;
+            let stage_norm = match norm {
+                _ if i == 0 => Norm::None,
+                DNorm::None => Norm::None,
+                DNorm::Layer => Norm::Layer(LayerNorm::new(gpu, &[cout, size, size])?),
+                DNorm::Batch => Norm::Batch(BatchNorm2d::new(gpu, cout)?),
+            };
+            downs.push((layer, stage_norm));
+            cin = cout;
+        }
+        let head = Linear::new(
+            gpu,
+            cin * size * size,
+            1,
+            Init::Dcgan,
+            layer_key(key, shape.critic_stages()),
+        )?;
+        Ok(Self { downs, head })
+    }
+}
+
+impl Network for Critic {
+    fn parameters(&self) -> Vec<Var> {
+        let mut p = Vec::new();
+        for (conv, norm) in &self.downs {
+            p.extend([conv.weight.clone(), conv.bias.clone()]);
+            p.extend(norm.parameters());
+        }
+        p.extend([self.head.weight.clone(), self.head.bias.clone()]);
+        p
+    }
+
+    fn parameter_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for (i, (_, norm)) in self.downs.iter().enumerate() {
+            names.extend([format!("down.{i}.0.weight"), format!("down.{i}.0.bias")]);
+            if !matches!(norm, Norm::None) {
+                names.extend([format!("down.{i}.1.weight"), format!("down.{i}.1.bias")]);
+            }
+        }
+        names.extend(["head.weight".into(), "head.bias".into()]);
+        names
+    }
+
+    fn forward_with(&self, x: &Var, p: &[Var], training: bool) -> Result<Var> {
+        let mut h = x.clone();
+        let mut k = 0;
+        for (conv, norm) in &self.downs {
+            h = conv.forward(&h, &p[k], &p[k + 1])?;
+            k += 2;
+            h = match norm {
+                Norm::None => h,
+                Norm::Layer(ln) => {
+                    k += 2;
+                    ln.forward_with(&h, &p[k - 2], &p[k - 1])?
+                }
+                Norm::Batch(bn) => {
+                    k += 2;
+                    bn.forward_with(&h, training, &p[k - 2], &p[k - 1])?
+                }
+            };
+            h = leaky_relu(&h, 0.2)?;
+        }
+        let flat = ops::reshape(&h, &[x.shape()[0], h.value().len() / x.shape()[0]])?;
+        self.head.forward_with(&flat, &p[k], &p[k + 1])
+    }
+}

@@ -1,0 +1,41 @@
+//! Networks the trainer drives: the MLPs of the toy GANs and DCGAN's
+//! convolutional generator and critic.
+
+pub mod dcgan;
+
+use crate::autograd::Var;
+use crate::error::Result;
+use crate::nn::Mlp;
+
+/// A network whose parameters can be swapped for others (detached copies in
+/// the generator step) and which may behave differently in training
+/// (batch norm's batch statistics).
+pub trait Network {
+    fn parameters(&self) -> Vec<Var>;
+    /// PyTorch state_dict names, in `parameters()` order.
+    fn parameter_names(&self) -> Vec<String>;
+    fn forward_with(&self, x: &Var, params: &[Var], training: bool) -> Result<Var>;
+
+    fn forward(&self, x: &Var, training: bool) -> Result<Var> {
+        self.forward_with(x, &self.parameters(), training)
+    }
+
+    /// The parameters as constants: no gradient flows to them.
+    fn detached_parameters(&self) -> Vec<Var> {
+        self.parameters().iter().map(Var::detach).collect()
+    }
+}
+
+impl Network for Mlp {
+    fn parameters(&self) -> Vec<Var> {
+        Mlp::parameters(self)
+    }
+
+    fn parameter_names(&self) -> Vec<String> {
+        Mlp::parameter_names(self)
+    }
+
+    fn forward_with(&self, x: &Var, params: &[Var], _training: bool) -> Result<Var> {
+        Mlp::forward_with(self, x, params)
+    }
+}

@@ -1,0 +1,158 @@
+//! Image data: IDX parsing and its errors, the embedded set, the gather
+//! kernel against its twin, DCGAN shapes and a short DCGAN run.
+
+use std::io::Write;
+
+use gpugan::data::gpu_images::epoch_permutation;
+use gpugan::data::{embedded, idx};
+use gpugan::gpu::kernels::data::{gather_images_into, upload_bytes, upload_u32};
+
+use crate::common::{Rng, assert_close, gpu, poisoned, read};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("gpugan-data-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn idx_images(n: u32, rows: u32, cols: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for word in [0x0000_0803u32, n, rows, cols] {
+        bytes.extend(word.to_be_bytes());
+    }
+    bytes.extend((0..n * rows * cols).map(|i| (i % 251) as u8));
+    bytes
+}
+
+fn error_of(path: &std::path::Path) -> String {
+    idx::load(path).expect_err("should fail").to_string()
+}
+
+#[test]
+fn idx_round_trip_raw_and_gzipped_with_labels() {
+    let dir = temp_dir("ok");
+    let images = idx_images(5, 3, 4);
+    std::fs::write(dir.join("train-images-idx3-ubyte"), &images).unwrap();
+    let mut labels = vec![0, 0, 8, 1, 0, 0, 0, 5];
+    labels.extend([1, 2, 3, 4, 5]);
+    std::fs::write(dir.join("train-labels-idx1-ubyte"), &labels).unwrap();
+    let set = idx::load(&dir).unwrap();
+    assert_eq!(
+        (set.count, set.channels, set.height, set.width),
+        (5, 1, 3, 4)
+    );
+    assert_eq!(set.pixels, images[16..]);
+    assert_eq!(set.labels.as_deref(), Some(&[1, 2, 3, 4, 5][..]));
+
+    let gz = dir.join("other-images-idx3-ubyte.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(&images).unwrap();
+    enc.finish().unwrap();
+    let set = idx::load(&gz).unwrap();
+    assert_eq!(set.pixels, images[16..]);
+    assert!(set.labels.is_none());
+}
+
+#[test]
+fn malformed_idx_files_are_named_with_the_problem() {
+    let dir = temp_dir("bad");
+    let images = idx_images(4, 28, 28);
+
+    let truncated = dir.join("truncated-images-idx3-ubyte");
+    std::fs::write(&truncated, &images[..images.len() - 100]).unwrap();
+    let msg = error_of(&truncated);
+    assert!(
+        msg.contains("truncated-images-idx3-ubyte")
+            && msg.contains("truncated")
+            && msg.contains("3152"),
+        "{msg}"
+    );
+
+    let mut wrong = images.clone();
+    wrong[3] = 0x01;
+    let wrong_magic = dir.join("magic-images-idx3-ubyte");
+    std::fs::write(&wrong_magic, &wrong).unwrap();
+    let msg = error_of(&wrong_magic);
+    assert!(
+        msg.contains("magic-images-idx3-ubyte")
+            && msg.contains("0x00000803")
+            && msg.contains("0x00000801"),
+        "{msg}"
+    );
+
+    let tiny = dir.join("tiny-images-idx3-ubyte");
+    std::fs::write(&tiny, [0, 0, 8]).unwrap();
+    assert!(error_of(&tiny).contains("header"));
+
+    let corrupt_gz = dir.join("corrupt-images-idx3-ubyte.gz");
+    std::fs::write(&corrupt_gz, [0x1f, 0x8b, 8, 0, 1, 2, 3]).unwrap();
+    assert!(error_of(&corrupt_gz).contains("gzip"));
+
+    let missing = dir.join("missing-images-idx3-ubyte");
+    let msg = error_of(&missing);
+    assert!(
+        msg.contains("missing-images-idx3-ubyte") && msg.contains("cannot read"),
+        "{msg}"
+    );
+
+    let empty = temp_dir("empty");
+    let msg = error_of(&empty);
+    assert!(msg.contains("train-images-idx3-ubyte"), "{msg}");
+}
+
+#[test]
+fn embedded_set_is_fashion_mnist() {
+    let set = embedded().unwrap();
+    assert_eq!(
+        (set.count, set.channels, set.height, set.width),
+        (6000, 1, 28, 28)
+    );
+    let labels = set.labels.unwrap();
+    assert!(
+        (0..10u8).all(|c| labels.contains(&c)),
+        "all ten classes present"
+    );
+    // Fashion-MNIST's first training image is an ankle boot (class 9).
+    assert_eq!(labels[0], 9);
+}
+
+#[test]
+fn gather_matches_twin_across_the_permutation() {
+    let mut rng = Rng::new(140);
+    let (count, len) = (13, 17);
+    let pixels: Vec<u8> = (0..count * len)
+        .map(|_| (rng.next_u64() % 256) as u8)
+        .collect();
+    let order = epoch_permutation(count, 7, 1);
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        (0..count as u32).collect::<Vec<_>>(),
+        "a permutation"
+    );
+    let (bytes, order_t) = (
+        upload_bytes(gpu(), &pixels).unwrap(),
+        upload_u32(gpu(), &order).unwrap(),
+    );
+    for (offset, batch) in [(0, 5), (9, 6), (12, 1)] {
+        let out = poisoned(&[batch, 1, 1, len]);
+        gather_images_into(gpu(), &bytes, &order_t, offset, len, &out).unwrap();
+        let want: Vec<f64> = (0..batch * len)
+            .map(|i| {
+                let image = order[(offset + i / len) % count] as usize;
+                f64::from(pixels[image * len + i % len]) / 127.5 - 1.0
+            })
+            .collect();
+        assert_close(
+            &format!("gather offset {offset} batch {batch}"),
+            &read(&out),
+            &want,
+            1e-7,
+        );
+    }
+}
