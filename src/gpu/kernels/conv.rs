@@ -1,8 +1,10 @@
-//! Launchers for `shaders/conv.wgsl`: conv2d forward, its input and weight
-//! gradients, and conv_transpose2d (the input-gradient kernel), NCHW.
+//! conv2d forward, its input and weight gradients, and conv_transpose2d
+//! (the input gradient), NCHW, lowered to the matmul kernels with the
+//! im2col / col2im gathers of `shaders/conv.wgsl`.
 
-use super::as_u32;
-use super::matmul::Activation;
+use super::matmul::{Activation, MatmulSpec, matmul_into};
+use super::reduce::sum_axis_into;
+use super::{WORKGROUP_1D, as_u32};
 use crate::error::{Error, Result, expect_shape};
 use crate::gpu::shaders::Shader;
 use crate::gpu::{Gpu, Kernel, Tensor};
@@ -21,17 +23,16 @@ struct Params {
     c: u32,
     h: u32,
     w: u32,
-    o: u32,
     oh: u32,
     ow: u32,
     kh: u32,
     kw: u32,
     stride: u32,
     pad: u32,
-    has_bias: u32,
     act: u32,
     slope: f32,
-    _pad: [u32; 2],
+    has_bias: u32,
+    _pad: [u32; 3],
 }
 
 /// All sizes of one convolution: x [B, C, H, W], w [O, C, KH, KW], y [B, O, OH, OW].
@@ -162,44 +163,84 @@ fn params(s: &ConvShape, spec: Conv2dSpec, bias: bool, act: Activation) -> Resul
         c: u("channels", s.c)?,
         h: u("height", s.h)?,
         w: u("width", s.w)?,
-        o: u("output channels", s.o)?,
         oh: u("output height", s.oh)?,
         ow: u("output width", s.ow)?,
         kh: u("kernel height", s.kh)?,
         kw: u("kernel width", s.kw)?,
         stride: u("stride", spec.stride)?,
         pad: u("padding", spec.padding)?,
-        has_bias: u32::from(bias),
         act,
         slope,
-        _pad: [0; 2],
+        has_bias: u32::from(bias),
+        _pad: [0; 3],
     })
 }
 
-/// Dispatches `entry` over a rows × cols GEMM tile grid (32 × 32 per
-/// workgroup); `bufs` are (binding, tensor) as conv.wgsl declares them.
-fn launch(
-    gpu: &Gpu,
-    entry: &'static str,
-    p: &Params,
-    rows: usize,
-    cols: usize,
-    bufs: &[(u32, &Tensor)],
-) -> Result<()> {
-    let groups = [rows.div_ceil(32), cols.div_ceil(32)];
-    let max = gpu.limits().max_compute_workgroups_per_dimension as usize;
-    if groups.iter().any(|&g| g > max) {
-        return Err(Error::Invalid {
-            op: "conv2d",
-            reason: format!("{rows}×{cols} outputs exceed the adapter's workgroup grid"),
-        });
-    }
+fn launch(gpu: &Gpu, entry: &'static str, p: &Params, invocations: usize, bufs: &[(u32, &Tensor)]) {
     let bound: Vec<(u32, &wgpu::Buffer)> = bufs.iter().map(|&(b, t)| (b, t.buffer())).collect();
     gpu.dispatch(
         &Kernel::new(Shader::Conv, entry),
         p,
         &bound,
-        [groups[0] as u32, groups[1] as u32, 1],
+        gpu.grid(invocations, WORKGROUP_1D),
+    );
+}
+
+/// cols [B, C·KH·KW, OH·OW] of x.
+fn im2col(gpu: &Gpu, x: &Tensor, s: &ConvShape, spec: Conv2dSpec) -> Result<Tensor> {
+    let cols = gpu.empty(&[s.batch, s.c * s.kh * s.kw, s.oh * s.ow])?;
+    let p = params(s, spec, false, Activation::None)?;
+    launch(gpu, "im2col_forward", &p, cols.len(), &[(1, x), (2, &cols)]);
+    Ok(cols)
+}
+
+/// x-shaped sums of cols over the taps that read each pixel, into `out`.
+fn col2im_into(
+    gpu: &Gpu,
+    cols: &Tensor,
+    s: &ConvShape,
+    spec: Conv2dSpec,
+    out: &Tensor,
+) -> Result<()> {
+    let p = params(s, spec, false, Activation::None)?;
+    launch(gpu, "col2im_forward", &p, out.len(), &[(1, cols), (2, out)]);
+    Ok(())
+}
+
+/// t ← act(t + bias per channel), in place; nothing to do without either.
+fn bias_act(
+    gpu: &Gpu,
+    t: &Tensor,
+    s: &ConvShape,
+    bias: Option<&Tensor>,
+    act: Activation,
+) -> Result<()> {
+    if bias.is_none() && act == Activation::None {
+        return Ok(());
+    }
+    let [b, c, h, w]: [usize; 4] = t.shape().try_into().expect("4-D");
+    let shape = ConvShape {
+        batch: b,
+        c,
+        h,
+        w,
+        ..*s
+    };
+    let p = params(
+        &shape,
+        Conv2dSpec {
+            stride: 1,
+            padding: 0,
+        },
+        bias.is_some(),
+        act,
+    )?;
+    launch(
+        gpu,
+        "bias_act_forward",
+        &p,
+        t.len(),
+        &[(2, t), (3, bias.unwrap_or(t))],
     );
     Ok(())
 }
@@ -209,6 +250,11 @@ fn check_bias(op: &'static str, bias: Option<&Tensor>, channels: usize) -> Resul
         Some(b) => expect_shape(op, "bias", &[channels], b.shape()),
         None => Ok(()),
     }
+}
+
+/// w [O, C, KH, KW] viewed as the [O, C·KH·KW] matrix of the lowered conv.
+fn weight_matrix(w: &Tensor, s: &ConvShape) -> Result<Tensor> {
+    w.reshape(&[s.o, s.c * s.kh * s.kw])
 }
 
 /// y = act(conv2d(x, w) + bias) into `out` [B, O, OH, OW].
@@ -224,9 +270,17 @@ pub fn conv2d_into(
     let s = conv2d_shape(x.shape(), w.shape(), spec)?;
     expect_shape("conv2d", "output", &s.output(), out.shape())?;
     check_bias("conv2d", bias, s.o)?;
-    let p = params(&s, spec, bias.is_some(), act)?;
-    let bufs = [(1, x), (2, w), (3, bias.unwrap_or(w)), (4, out)];
-    launch(gpu, "conv2d_forward", &p, s.batch * s.oh * s.ow, s.o, &bufs)
+    let cols = im2col(gpu, x, &s, spec)?;
+    let y = out.reshape(&[s.batch, s.o, s.oh * s.ow])?;
+    matmul_into(
+        gpu,
+        &weight_matrix(w, &s)?,
+        &cols,
+        None,
+        &y,
+        &MatmulSpec::default(),
+    )?;
+    bias_act(gpu, out, &s, bias, act)
 }
 
 pub fn conv2d(
@@ -241,8 +295,27 @@ pub fn conv2d(
     Ok(out)
 }
 
-/// dx of y = conv2d(x, w) from dy, into `out` of x.s shape [B, C, H, W]
-/// which the output shape alone does not determine when stride > 1.
+/// cols[b] = wᵀ·dy[b], then col2im: the input gradient in `out`.
+fn input_grad_into(
+    gpu: &Gpu,
+    dy: &Tensor,
+    w: &Tensor,
+    s: &ConvShape,
+    spec: Conv2dSpec,
+    out: &Tensor,
+) -> Result<()> {
+    let cols = gpu.empty(&[s.batch, s.c * s.kh * s.kw, s.oh * s.ow])?;
+    let dy = dy.reshape(&[s.batch, s.o, s.oh * s.ow])?;
+    let spec_t = MatmulSpec {
+        trans_a: true,
+        ..MatmulSpec::default()
+    };
+    matmul_into(gpu, &weight_matrix(w, s)?, &dy, None, &cols, &spec_t)?;
+    col2im_into(gpu, &cols, s, spec, out)
+}
+
+/// dx of y = conv2d(x, w) from dy, into `out` shaped like x [B, C, H, W]
+/// (the output shape alone does not determine H, W when stride > 1).
 pub fn conv2d_backward_input_into(
     gpu: &Gpu,
     dy: &Tensor,
@@ -257,19 +330,10 @@ pub fn conv2d_backward_input_into(
         &s.output(),
         dy.shape(),
     )?;
-    let p = params(&s, spec, false, Activation::None)?;
-    let bufs = [(1, dy), (2, w), (3, w), (4, out)];
-    launch(
-        gpu,
-        "conv2d_backward_input",
-        &p,
-        s.batch * s.h * s.w,
-        s.c,
-        &bufs,
-    )
+    input_grad_into(gpu, dy, w, &s, spec, out)
 }
 
-/// dw [O, C, KH, KW] of y = conv2d(x, w) from x and dy.
+/// dw [O, C, KH, KW] of y = conv2d(x, w) from x and dy: Σ_b dy[b]·cols[b]ᵀ.
 pub fn conv2d_backward_weight_into(
     gpu: &Gpu,
     x: &Tensor,
@@ -284,15 +348,27 @@ pub fn conv2d_backward_weight_into(
         &s.output(),
         dy.shape(),
     )?;
-    let p = params(&s, spec, false, Activation::None)?;
-    let bufs = [(1, x), (2, dy), (4, out)];
-    launch(
+    let cols = im2col(gpu, x, &s, spec)?;
+    let k = s.c * s.kh * s.kw;
+    let per_sample = gpu.empty(&[s.batch, s.o, k])?;
+    let spec_t = MatmulSpec {
+        trans_b: true,
+        ..MatmulSpec::default()
+    };
+    matmul_into(
         gpu,
-        "conv2d_backward_weight",
-        &p,
-        s.o,
-        s.c * s.kh * s.kw,
-        &bufs,
+        &dy.reshape(&[s.batch, s.o, s.oh * s.ow])?,
+        &cols,
+        None,
+        &per_sample,
+        &spec_t,
+    )?;
+    sum_axis_into(
+        gpu,
+        &per_sample.reshape(&[s.batch, s.o * k])?,
+        0,
+        1.0,
+        &out.reshape(&[s.o * k])?,
     )
 }
 
@@ -309,16 +385,8 @@ pub fn conv_transpose2d_into(
     let s = conv_transpose2d_shape(x.shape(), w.shape(), spec)?;
     expect_shape("conv_transpose2d", "output", &s.input(), out.shape())?;
     check_bias("conv_transpose2d", bias, s.c)?;
-    let p = params(&s, spec, bias.is_some(), act)?;
-    let bufs = [(1, x), (2, w), (3, bias.unwrap_or(w)), (4, out)];
-    launch(
-        gpu,
-        "conv2d_backward_input",
-        &p,
-        s.batch * s.h * s.w,
-        s.c,
-        &bufs,
-    )
+    input_grad_into(gpu, x, w, &s, spec, out)?;
+    bias_act(gpu, out, &s, bias, act)
 }
 
 pub fn conv_transpose2d(
