@@ -138,6 +138,9 @@ impl TrainArgs {
             seed,
             hidden,
             depth,
+            g_width,
+            d_width,
+            d_norm,
             out,
             log_every,
             sample_every
@@ -155,5 +158,100 @@ impl TrainArgs {
             || self.d_width.is_some()
             || self.steps.is_some()
             || self.lr.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(args: &[&str], cpu: bool) -> TrainConfig {
+        let cli = Cli::try_parse_from([&["gpugan", "train"], args].concat()).unwrap();
+        let Command::Train(train) = cli.command else {
+            panic!("not train")
+        };
+        train.config(cpu)
+    }
+
+    #[test]
+    fn every_flag_reaches_the_config() {
+        let c = config(
+            &[
+                "--data",
+                "embedded",
+                "--loss",
+                "hinge",
+                "--opt",
+                "rmsprop",
+                "--lr",
+                "0.5",
+                "--lr-decay",
+                "linear",
+                "--beta1",
+                "0.1",
+                "--beta2",
+                "0.2",
+                "--n-critic",
+                "3",
+                "--gp-lambda",
+                "4",
+                "--clip",
+                "0.05",
+                "--batch-size",
+                "7",
+                "--z-dim",
+                "9",
+                "--steps",
+                "11",
+                "--seed",
+                "13",
+                "--hidden",
+                "15",
+                "--depth",
+                "2",
+                "--g-width",
+                "17",
+                "--d-width",
+                "19",
+                "--d-norm",
+                "layer",
+                "--out",
+                "somewhere",
+                "--log-every",
+                "21",
+                "--sample-every",
+                "23",
+            ],
+            true,
+        );
+        assert_eq!(c.data, DataSpec::Embedded);
+        assert_eq!(
+            (c.loss, c.opt, c.lr, c.lr_decay),
+            (LossKind::Hinge, OptKind::Rmsprop, 0.5, LrDecay::Linear)
+        );
+        assert_eq!(
+            (c.beta1, c.beta2, c.n_critic, c.gp_lambda, c.clip),
+            (0.1, 0.2, 3, 4.0, Some(0.05))
+        );
+        assert_eq!(
+            (c.batch_size, c.z_dim, c.steps, c.seed, c.hidden, c.depth),
+            (7, 9, 11, 13, 15, 2)
+        );
+        assert_eq!((c.g_width, c.d_width, c.d_norm), (17, 19, DNorm::Layer));
+        assert_eq!(
+            (c.out.to_str(), c.log_every, c.sample_every),
+            (Some("somewhere"), 21, 23)
+        );
+    }
+
+    #[test]
+    fn defaults_depend_on_data_and_adapter() {
+        assert_eq!(config(&[], true).hidden, 64);
+        assert_eq!(config(&[], false).hidden, 512);
+        let images = config(&["--data", "embedded"], false);
+        assert_eq!(
+            (images.z_dim, images.batch_size, images.gp_lambda),
+            (100, 64, 10.0)
+        );
     }
 }
