@@ -161,14 +161,18 @@ impl TrainConfig {
         }
     }
 
-    /// Narrow DCGAN nets that show recognisable clothing within about ten
-    /// minutes on a 2-core CPU adapter.
+    /// Narrow DCGAN nets, batch 32 and a decayed larger learning rate, so a
+    /// run ends in about ten minutes on a 2-core CPU adapter (1.5 s per
+    /// iteration on lavapipe). Too short to draw clothing yet: see
+    /// BENCHMARKS.md.
     pub fn images_cpu(data: DataSpec) -> Self {
         TrainConfig {
-            g_width: 16,
-            d_width: 16,
+            g_width: 8,
+            d_width: 8,
+            batch_size: 32,
             lr: 5e-4,
-            steps: 600,
+            lr_decay: LrDecay::Linear,
+            steps: 400,
             log_every: 10,
             sample_every: 100,
             ..TrainConfig::images_default(data)
