@@ -1,16 +1,18 @@
-// 2-D convolution, NCHW, f32, lowered to matmuls (src/gpu/kernels/conv.rs):
+// 2-D convolution, NCHW, f32, lowered to one matmul each with the batch
+// folded into the pixel dimension (src/gpu/kernels/conv.rs):
 //
-//   forward:        cols = im2col(x);  y[b] = w · cols[b]
-//   input grad:     cols[b] = wᵀ · dy[b];  dx = col2im(cols)   (= conv_transpose2d)
-//   weight grad:    dw = Σ_b dy[b] · cols[b]ᵀ
+//   forward:        cols = im2col(x);  y' = w · cols;  y = unfold(y')
+//   input grad:     cols = wᵀ · fold(dy);  dx = col2im(cols)   (= conv_transpose2d)
+//   weight grad:    dw = fold(dy) · colsᵀ
 //
-// with x [B, C, H, W], w [O, C·KH·KW], y / dy [B, O, OH, OW] and
-// cols [B, C·KH·KW, OH·OW]. The matmuls run on the register-tiled matmul
-// kernels; this file holds the gathers around them:
+// with x [B, C, H, W], w [O, C·KH·KW], y / dy [B, O, OH, OW],
+// cols [C·KH·KW, B·OH·OW] and y' = fold(y) [O, B·OH·OW]. The matmuls run on
+// the register-tiled matmul kernels; this file holds the gathers around them:
 //
-//   im2col_forward:  cols[b, (c,i,j), (oy,ox)] = x[b, c, oy·s−p+i, ox·s−p+j], 0 off the image
-//   col2im_forward:  x[b, c, iy, ix] = Σ cols[b, (c,i,j), (oy,ox)] over oy·s−p+i = iy,
+//   im2col_forward:  cols[(c,i,j), (b,oy,ox)] = x[b, c, oy·s−p+i, ox·s−p+j], 0 off the image
+//   col2im_forward:  x[b, c, iy, ix] = Σ cols[(c,i,j), (b,oy,ox)] over oy·s−p+i = iy,
 //                    ox·s−p+j = ix (only taps of the right stride phase are visited)
+//   fold_forward:    t'[c, b, p] = t[b, c, p]   (unfold_forward: the inverse)
 //   bias_act_forward: t[b, c, ..] = act(t[b, c, ..] + bias[c]), in place
 
 struct Params {
@@ -58,8 +60,8 @@ fn im2col_forward(
         return;
     }
     let pix = e % plane;
-    let k = (e / plane) % (p.c * taps);
-    let b = e / (plane * p.c * taps);
+    let b = (e / plane) % p.batch;
+    let k = e / (plane * p.batch);
     let c = k / taps;
     let iy = i32((pix / p.ow) * p.stride + (k % taps) / p.kw) - i32(p.pad);
     let ix = i32((pix % p.ow) * p.stride + k % p.kw) - i32(p.pad);
@@ -85,7 +87,9 @@ fn col2im_forward(
     let b = e / (p.w * p.h * p.c);
     let plane = p.oh * p.ow;
     let taps = p.kh * p.kw;
-    let col_base = (b * p.c + c) * taps;
+    let col_base = c * taps;
+    let row_len = p.batch * plane;
+    let pix_base = b * plane;
     // Tap i reaches iy from output row oy = (iy + pad − i) / stride when that
     // divides exactly: i runs over one phase, i ≡ (iy + pad) mod stride.
     let ty = iy + p.pad;
@@ -99,11 +103,39 @@ fn col2im_forward(
         for (var j = tx % p.stride; j < p.kw && j <= tx; j += p.stride) {
             let ox = (tx - j) / p.stride;
             if ox < p.ow {
-                sum += src[((col_base + i * p.kw + j) * plane) + oy * p.ow + ox];
+                sum += src[(col_base + i * p.kw + j) * row_len + pix_base + oy * p.ow + ox];
             }
         }
     }
     dst[e] = sum;
+}
+
+// t [batch, c, plane] ↔ t' [c, batch, plane]; p.h·p.w is the plane. With
+// UNFOLD the source is t' and the destination t.
+override UNFOLD: bool = false;
+
+@compute @workgroup_size(WORKGROUP)
+fn fold_forward(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e = element_index(wg, lid, groups);
+    let plane = p.h * p.w;
+    if e >= p.batch * p.c * plane {
+        return;
+    }
+    // e indexes the destination.
+    let pix = e % plane;
+    if UNFOLD {
+        let c = (e / plane) % p.c;
+        let b = e / (plane * p.c);
+        dst[e] = src[(c * p.batch + b) * plane + pix];
+    } else {
+        let b = (e / plane) % p.batch;
+        let c = e / (plane * p.batch);
+        dst[e] = src[(b * p.c + c) * plane + pix];
+    }
 }
 
 // Activation codes shared with src/gpu/kernels/matmul.rs.

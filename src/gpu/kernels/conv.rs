@@ -1,9 +1,9 @@
 //! conv2d forward, its input and weight gradients, and conv_transpose2d
-//! (the input gradient), NCHW, lowered to the matmul kernels with the
-//! im2col / col2im gathers of `shaders/conv.wgsl`.
+//! (the input gradient), NCHW, each lowered to one matmul (the batch folded
+//! into the pixel dimension, so the matmul is large enough for the vec4
+//! kernel) with the gathers of `shaders/conv.wgsl`.
 
 use super::matmul::{Activation, MatmulSpec, matmul_into};
-use super::reduce::sum_axis_into;
 use super::{WORKGROUP_1D, as_u32};
 use crate::error::{Error, Result, expect_shape};
 use crate::gpu::shaders::Shader;
@@ -176,22 +176,58 @@ fn params(s: &ConvShape, spec: Conv2dSpec, bias: bool, act: Activation) -> Resul
     })
 }
 
-fn launch(gpu: &Gpu, entry: &'static str, p: &Params, invocations: usize, bufs: &[(u32, &Tensor)]) {
+fn launch_kernel(
+    gpu: &Gpu,
+    kernel: &Kernel,
+    p: &Params,
+    invocations: usize,
+    bufs: &[(u32, &Tensor)],
+) {
     let bound: Vec<(u32, &wgpu::Buffer)> = bufs.iter().map(|&(b, t)| (b, t.buffer())).collect();
-    gpu.dispatch(
-        &Kernel::new(Shader::Conv, entry),
-        p,
-        &bound,
-        gpu.grid(invocations, WORKGROUP_1D),
-    );
+    gpu.dispatch(kernel, p, &bound, gpu.grid(invocations, WORKGROUP_1D));
 }
 
-/// cols [B, C·KH·KW, OH·OW] of x.
+fn launch(gpu: &Gpu, entry: &'static str, p: &Params, invocations: usize, bufs: &[(u32, &Tensor)]) {
+    launch_kernel(gpu, &Kernel::new(Shader::Conv, entry), p, invocations, bufs);
+}
+
+/// cols [C·KH·KW, B·OH·OW] of x.
 fn im2col(gpu: &Gpu, x: &Tensor, s: &ConvShape, spec: Conv2dSpec) -> Result<Tensor> {
-    let cols = gpu.empty(&[s.batch, s.c * s.kh * s.kw, s.oh * s.ow])?;
+    let cols = gpu.empty(&[s.c * s.kh * s.kw, s.batch * s.oh * s.ow])?;
     let p = params(s, spec, false, Activation::None)?;
     launch(gpu, "im2col_forward", &p, cols.len(), &[(1, x), (2, &cols)]);
     Ok(cols)
+}
+
+/// [B, O, OH, OW] → [O, B·OH·OW] into `out`, or back with `unfold`.
+/// `s` gives B, O, OH, OW.
+fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, unfold: bool, out: &Tensor) -> Result<()> {
+    let shape = ConvShape {
+        c: s.o,
+        h: s.oh,
+        w: s.ow,
+        ..*s
+    };
+    let p = params(
+        &shape,
+        Conv2dSpec {
+            stride: 1,
+            padding: 0,
+        },
+        false,
+        Activation::None,
+    )?;
+    let kernel =
+        Kernel::new(Shader::Conv, "fold_forward").with("UNFOLD", f64::from(u8::from(unfold)));
+    launch_kernel(gpu, &kernel, &p, out.len(), &[(1, t), (2, out)]);
+    Ok(())
+}
+
+/// dy [B, O, OH, OW] as the [O, B·OH·OW] matrix of the lowered conv.
+fn fold(gpu: &Gpu, dy: &Tensor, s: &ConvShape) -> Result<Tensor> {
+    let out = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
+    fold_into(gpu, dy, s, false, &out)?;
+    Ok(out)
 }
 
 /// x-shaped sums of cols over the taps that read each pixel, into `out`.
@@ -271,15 +307,16 @@ pub fn conv2d_into(
     expect_shape("conv2d", "output", &s.output(), out.shape())?;
     check_bias("conv2d", bias, s.o)?;
     let cols = im2col(gpu, x, &s, spec)?;
-    let y = out.reshape(&[s.batch, s.o, s.oh * s.ow])?;
+    let folded = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
     matmul_into(
         gpu,
         &weight_matrix(w, &s)?,
         &cols,
         None,
-        &y,
+        &folded,
         &MatmulSpec::default(),
     )?;
+    fold_into(gpu, &folded, &s, true, out)?;
     bias_act(gpu, out, &s, bias, act)
 }
 
@@ -295,7 +332,7 @@ pub fn conv2d(
     Ok(out)
 }
 
-/// cols[b] = wᵀ·dy[b], then col2im: the input gradient in `out`.
+/// cols = wᵀ·fold(dy), then col2im: the input gradient in `out`.
 fn input_grad_into(
     gpu: &Gpu,
     dy: &Tensor,
@@ -304,13 +341,19 @@ fn input_grad_into(
     spec: Conv2dSpec,
     out: &Tensor,
 ) -> Result<()> {
-    let cols = gpu.empty(&[s.batch, s.c * s.kh * s.kw, s.oh * s.ow])?;
-    let dy = dy.reshape(&[s.batch, s.o, s.oh * s.ow])?;
+    let cols = gpu.empty(&[s.c * s.kh * s.kw, s.batch * s.oh * s.ow])?;
     let spec_t = MatmulSpec {
         trans_a: true,
         ..MatmulSpec::default()
     };
-    matmul_into(gpu, &weight_matrix(w, s)?, &dy, None, &cols, &spec_t)?;
+    matmul_into(
+        gpu,
+        &weight_matrix(w, s)?,
+        &fold(gpu, dy, s)?,
+        None,
+        &cols,
+        &spec_t,
+    )?;
     col2im_into(gpu, &cols, s, spec, out)
 }
 
@@ -333,7 +376,7 @@ pub fn conv2d_backward_input_into(
     input_grad_into(gpu, dy, w, &s, spec, out)
 }
 
-/// dw [O, C, KH, KW] of y = conv2d(x, w) from x and dy: Σ_b dy[b]·cols[b]ᵀ.
+/// dw [O, C, KH, KW] of y = conv2d(x, w) from x and dy: fold(dy)·colsᵀ.
 pub fn conv2d_backward_weight_into(
     gpu: &Gpu,
     x: &Tensor,
@@ -349,27 +392,12 @@ pub fn conv2d_backward_weight_into(
         dy.shape(),
     )?;
     let cols = im2col(gpu, x, &s, spec)?;
-    let k = s.c * s.kh * s.kw;
-    let per_sample = gpu.empty(&[s.batch, s.o, k])?;
     let spec_t = MatmulSpec {
         trans_b: true,
         ..MatmulSpec::default()
     };
-    matmul_into(
-        gpu,
-        &dy.reshape(&[s.batch, s.o, s.oh * s.ow])?,
-        &cols,
-        None,
-        &per_sample,
-        &spec_t,
-    )?;
-    sum_axis_into(
-        gpu,
-        &per_sample.reshape(&[s.batch, s.o * k])?,
-        0,
-        1.0,
-        &out.reshape(&[s.o * k])?,
-    )
+    let dw = out.reshape(&[s.o, s.c * s.kh * s.kw])?;
+    matmul_into(gpu, &fold(gpu, dy, &s)?, &cols, None, &dw, &spec_t)
 }
 
 /// act(conv_transpose2d(x, w) + bias) into `out`; w is [C_in, C_out, KH, KW].
