@@ -85,10 +85,6 @@ impl Optimizer {
         }
     }
 
-    pub fn steps_taken(&self) -> u64 {
-        self.step
-    }
-
     /// One update of every parameter from its gradient, in place.
     pub fn step(&mut self, gpu: &Gpu, params: &[Tensor], grads: &[Tensor]) -> Result<()> {
         assert_eq!(

@@ -196,8 +196,9 @@ impl Trainer {
         let lr = self.config.lr_at(self.step);
         self.opt_d.set_lr(lr);
         self.opt_g.set_lr(lr);
-        for _ in 0..self.config.n_critic {
-            self.critic_step()?;
+        // Only the last critic step's losses are logged: skip the copies of the others.
+        for i in 0..self.config.n_critic {
+            self.critic_step(i + 1 == self.config.n_critic)?;
         }
         self.generator_step()?;
         self.step += 1;
@@ -208,7 +209,7 @@ impl Trainer {
         copy_range(&self.gpu, v.value(), 0, &self.metrics, slot, 1)
     }
 
-    fn critic_step(&mut self) -> Result<()> {
+    fn critic_step(&mut self, record: bool) -> Result<()> {
         let b = self.config.batch_size;
         let (real_key, z_key) = (self.next_key(TAG_REAL), self.next_key(TAG_Z));
         let real_batch = self.real_batch(b, real_key)?;
@@ -227,7 +228,9 @@ impl Trainer {
             let penalty = gradient_penalty(&x_hat, self.config.gp_lambda, |x| {
                 self.critic.forward(x, true)
             })?;
-            self.record(3, &penalty)?;
+            if record {
+                self.record(3, &penalty)?;
+            }
             loss = crate::autograd::ops::add(&loss, &penalty)?;
         }
         let params = self.critic.parameters();
@@ -236,6 +239,9 @@ impl Trainer {
             .step(&self.gpu, &values(&params), &values(&grads))?;
         if let Some(c) = self.config.clip {
             clip_weights(&self.gpu, &values(&params), c)?;
+        }
+        if !record {
+            return Ok(());
         }
         let _no_grad = no_grad();
         self.record(0, &loss)?;

@@ -96,12 +96,6 @@ pub fn sum_axis(gpu: &Gpu, x: &Tensor, axis: usize) -> Result<Tensor> {
     Ok(out)
 }
 
-pub fn mean_axis(gpu: &Gpu, x: &Tensor, axis: usize) -> Result<Tensor> {
-    let out = gpu.empty(&axis_output(x.shape(), axis)?)?;
-    sum_axis_into(gpu, x, axis, 1.0 / x.shape()[axis] as f32, &out)?;
-    Ok(out)
-}
-
 /// Sum of every element times `scale`, into a one-element tensor.
 pub fn sum_all_into(gpu: &Gpu, x: &Tensor, scale: f32, out: &Tensor) -> Result<()> {
     expect_shape("sum_all", "output", &[1], out.shape())?;
