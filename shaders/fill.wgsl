@@ -12,8 +12,9 @@ struct Params {
     value: f32,
     div: u32,
     period: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // copy_block only: row strides of src and out.
+    src_stride: u32,
+    dst_stride: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -47,5 +48,21 @@ fn copy_forward(
     let i = element_index(wg, lid, groups);
     if i < p.n {
         out[p.dst_offset + i] = src[p.src_offset + (i / p.div) % p.period];
+    }
+}
+
+// A rows × cols block between row-major matrices of other widths (div =
+// cols): concatenating columns and slicing them back out.
+@compute @workgroup_size(WORKGROUP)
+fn copy_block(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = element_index(wg, lid, groups);
+    if i < p.n {
+        let r = i / p.div;
+        let c = i % p.div;
+        out[p.dst_offset + r * p.dst_stride + c] = src[p.src_offset + r * p.src_stride + c];
     }
 }

@@ -4,10 +4,19 @@
 // stored K×N, or N×K when TRANS_B. C is M×N, row-major; bias has N entries.
 // Batch b is workgroup z; batch strides are in elements (0 broadcasts).
 //
-// Two entry points, chosen by the host:
+// Split K: when the output alone has too few tiles (or lanes) to fill the
+// device, the host splits K into `splits` chunks of `chunk`. Workgroup z =
+// chunk · batch + b; each chunk writes its partial product to its own slice
+// of a scratch buffer bound as C (with no bias and no activation), and
+// matmul_split_reduce adds the slices and applies the epilogue. With one
+// chunk (chunk = K) C is written directly.
+//
+// Entry points, chosen by the host:
 //  - matmul_forward_vec4 when M, N and K are multiples of 4: vec4 loads, an
 //    8×8 register tile per invocation (16 vec4 loads feed 256 FMAs).
 //  - matmul_forward for any shape: scalar loads, a 4×4 register tile.
+//  - matmul_split_partial when M or N is below 8 (a register tile would idle
+//    most of its lanes): one output per invocation over one chunk of K.
 // Neither uses workgroup memory or barriers: lavapipe runs barriers very
 // slowly, and on GPUs the neighbouring invocations' loads hit in L1.
 //
@@ -24,9 +33,10 @@ struct Params {
     stride_c: u32,
     act: u32,
     slope: f32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
+    // Split-K entries only: chunks of K, their length, and the batch count.
+    splits: u32,
+    chunk: u32,
+    batch: u32,
 }
 
 override TRANS_A: bool = false;
@@ -102,8 +112,11 @@ fn matmul_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
     if col0 >= p.n {
         return;
     }
-    let base_a = wg.z * p.stride_a;
-    let base_b = wg.z * p.stride_b;
+    let z = wg.z % p.batch;
+    let k_begin = (wg.z / p.batch) * p.chunk;
+    let k_end = min(p.k, k_begin + p.chunk);
+    let base_a = z * p.stride_a;
+    let base_b = z * p.stride_b;
     let last_row = p.m - 1u;
     let last_col = p.n - 1u;
     let r0 = min(row0, last_row);
@@ -115,7 +128,7 @@ fn matmul_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
     let c3 = min(col0 + 24u, last_col);
 
     var acc = mat4x4<f32>(); // acc[i]: row i, over the 4 columns
-    for (var kk = 0u; kk < p.k; kk++) {
+    for (var kk = k_begin; kk < k_end; kk++) {
         let bv = vec4<f32>(b_at(base_b, col0, kk), b_at(base_b, c1, kk), b_at(base_b, c2, kk), b_at(base_b, c3, kk));
         acc[0] = fma(vec4<f32>(a_at(base_a, r0, kk)), bv, acc[0]);
         acc[1] = fma(vec4<f32>(a_at(base_a, r1, kk)), bv, acc[1]);
@@ -228,8 +241,11 @@ fn matmul_forward_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invo
     let c0 = wg.x * 64u + lid.x * 4u;
     let c1 = c0 + 32u;
     // Strides and offsets are multiples of 4 here, so /4 indexes vec4s.
-    let base_a = wg.z * p.stride_a / 4u;
-    let base_b = wg.z * p.stride_b / 4u;
+    let z = wg.z % p.batch;
+    let k_begin = (wg.z / p.batch) * p.chunk;
+    let k_end = min(p.k, k_begin + p.chunk);
+    let base_a = z * p.stride_a / 4u;
+    let base_b = z * p.stride_b / 4u;
     // Clamped block positions for loads: M and N are multiples of 4, so a
     // block is wholly in or out of range, and out-of-range blocks are not stored.
     let lr0 = min(r0, p.m - 4u);
@@ -241,7 +257,7 @@ fn matmul_forward_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invo
     var acc01 = mat4x4<f32>();
     var acc10 = mat4x4<f32>();
     var acc11 = mat4x4<f32>();
-    for (var k = 0u; k < p.k; k += 4u) {
+    for (var k = k_begin; k < k_end; k += 4u) {
         let a0 = a_block(base_a, lr0, k);
         let a1 = a_block(base_a, lr1, k);
         let b0 = b_block(base_b, lc0, k);
@@ -257,4 +273,58 @@ fn matmul_forward_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invo
     store_block(base_c, r0, c1, acc01);
     store_block(base_c, r1, c0, acc10);
     store_block(base_c, r1, c1, acc11);
+}
+
+
+// ------------------------------------------------------- thin: split K
+
+// Partial sums of every chunk (see the top); with one chunk the host binds
+// C here.
+@group(0) @binding(9) var<storage, read_write> partial: array<f32>;
+
+fn epilogue(col: u32, v: f32) -> f32 {
+    var x = v;
+    if p.has_bias != 0u {
+        x += bias[col];
+    }
+    return activate4(vec4<f32>(x)).x;
+}
+
+// Invocation `id` owns output (batch z, row, col) of chunk s, in that
+// order from fastest to slowest, so neighbours read neighbouring B columns.
+@compute @workgroup_size(64, 1, 1)
+fn matmul_split_partial(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let id = gid.x + gid.y * groups.x * 64u;
+    let outputs = p.batch * p.stride_c;
+    if id >= outputs * p.splits {
+        return;
+    }
+    let within = id % outputs;
+    let s = id / outputs;
+    let z = within / p.stride_c;
+    let col = within % p.n;
+    let row = (within % p.stride_c) / p.n;
+    let base_a = z * p.stride_a;
+    let base_b = z * p.stride_b;
+    let k_end = min(p.k, (s + 1u) * p.chunk);
+    var acc = 0.0;
+    for (var kk = s * p.chunk; kk < k_end; kk++) {
+        acc = fma(a_at(base_a, row, kk), b_at(base_b, col, kk), acc);
+    }
+    partial[id] = epilogue(col, acc);
+}
+
+// Adds the chunks' partial sums of each output and applies the epilogue.
+@compute @workgroup_size(64, 1, 1)
+fn matmul_split_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
+    let id = gid.x + gid.y * groups.x * 64u;
+    let outputs = p.batch * p.stride_c;
+    if id >= outputs {
+        return;
+    }
+    var acc = 0.0;
+    for (var s = 0u; s < p.splits; s++) {
+        acc += partial[s * outputs + id];
+    }
+    c[id] = epilogue(id % p.n, acc);
 }

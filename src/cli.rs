@@ -6,8 +6,9 @@ use clap::{Args, Parser, Subcommand};
 
 use gpugan::AdapterChoice;
 use gpugan::models::dcgan::DNorm;
+use gpugan::train::generate::PathMode;
 use gpugan::train::loss::LossKind;
-use gpugan::train::{DataSpec, LrDecay, OptKind, TrainConfig};
+use gpugan::train::{CondCritic, DataSpec, LrDecay, OptKind, TrainConfig};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -45,17 +46,62 @@ impl AdapterArgs {
 pub enum Command {
     /// List every adapter with the limits that matter; `*` marks the one gpugan uses
     Info,
-    /// Train a GAN and write a run folder (config, metrics, samples)
+    /// Train a GAN and write a run folder (config, metrics, samples, checkpoints)
     Train(Box<TrainArgs>),
+    /// Draw a grid of samples from a checkpoint's generator
+    Sample(SampleArgs),
+    /// Rows of generated images along latent paths between random pairs
+    Interpolate(InterpolateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct SampleArgs {
+    /// A checkpoint (RUN_DIR/checkpoints/step_N.safetensors)
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// Number of samples
+    #[arg(long, default_value_t = 64)]
+    pub n: usize,
+    /// Output PNG
+    #[arg(long, default_value = "samples.png")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Redraw latent entries beyond ±T (the truncation trick)
+    #[arg(long)]
+    pub truncation: Option<f32>,
+    /// Conditional generators: draw this class only (default: one class per row)
+    #[arg(long)]
+    pub class: Option<usize>,
+}
+
+#[derive(Args, Debug)]
+pub struct InterpolateArgs {
+    /// A checkpoint (RUN_DIR/checkpoints/step_N.safetensors)
+    #[arg(long)]
+    pub checkpoint: PathBuf,
+    /// Points per path, end points included
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
+    /// Paths (random latent pairs), one per row
+    #[arg(long, default_value_t = 8)]
+    pub rows: usize,
+    #[arg(long, value_enum, default_value = "slerp")]
+    pub mode: PathMode,
+    /// Output PNG
+    #[arg(long, default_value = "interpolation.png")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
 }
 
 /// Flags left out take the defaults of `TrainConfig::for_adapter`: the
 /// WGAN-GP paper's toy setting on a GPU, a smaller one on a CPU adapter.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// embedded (Fashion-MNIST subset), idx:PATH, toy:8gaussians, toy:25gaussians or toy:swissroll
-    #[arg(long, default_value = "toy:8gaussians", value_parser = DataSpec::parse)]
-    pub data: DataSpec,
+    /// embedded (Fashion-MNIST subset), idx:PATH, folder:PATH, toy:8gaussians, toy:25gaussians or toy:swissroll
+    #[arg(long, value_parser = DataSpec::parse)]
+    pub data: Option<DataSpec>,
     #[arg(long, value_enum)]
     pub loss: Option<LossKind>,
     #[arg(long, value_enum)]
@@ -105,6 +151,18 @@ pub struct TrainArgs {
     /// Critic normalisation: none, layer or batch (batch is refused with wgan-gp)
     #[arg(long, value_enum)]
     pub d_norm: Option<DNorm>,
+    /// Condition on the class labels (IDX labels, class sub-folders, toy modes)
+    #[arg(long)]
+    pub conditional: bool,
+    /// How the conditional critic sees the class: projection or concat
+    #[arg(long, value_enum)]
+    pub cond_critic: Option<CondCritic>,
+    /// folder: data: images are centre-cropped and resized to SIZE×SIZE (28 or 64)
+    #[arg(long = "size")]
+    pub image_size: Option<usize>,
+    /// folder: data: 1 (grey) or 3 (RGB) channels
+    #[arg(long)]
+    pub channels: Option<usize>,
     /// Run folder
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -114,12 +172,72 @@ pub struct TrainArgs {
     /// Write samples every N steps
     #[arg(long)]
     pub sample_every: Option<u64>,
+    /// Write a checkpoint every N steps (also at the end and on Ctrl-C)
+    #[arg(long)]
+    pub checkpoint_every: Option<u64>,
+    /// Checkpoints to keep (the newest)
+    #[arg(long)]
+    pub keep: Option<usize>,
+    /// Continue the run in this folder from its newest checkpoint, with its
+    /// config (--steps may extend it; other training flags are refused)
+    #[arg(long, value_name = "RUN_DIR")]
+    pub resume: Option<PathBuf>,
 }
 
 impl TrainArgs {
+    /// With --resume the checkpoint's config holds: flags that would change
+    /// what is trained are refused, naming them.
+    pub fn check_resume_flags(&self) -> Result<(), String> {
+        let mut given = Vec::new();
+        macro_rules! given {
+            ($($field:ident),*) => {
+                $(if self.$field.is_some() {
+                    let flag = stringify!($field).replace("image_size", "size").replace('_', "-");
+                    given.push(format!("--{flag}"));
+                })*
+            };
+        }
+        given!(
+            data,
+            loss,
+            opt,
+            lr,
+            lr_decay,
+            beta1,
+            beta2,
+            n_critic,
+            gp_lambda,
+            clip,
+            batch_size,
+            z_dim,
+            seed,
+            hidden,
+            depth,
+            g_width,
+            d_width,
+            d_norm,
+            cond_critic,
+            image_size,
+            channels,
+            out
+        );
+        if self.conditional {
+            given.push("--conditional".into());
+        }
+        if given.is_empty() {
+            return Ok(());
+        }
+        Err(format!(
+            "--resume continues with the run's own config; drop {} (only --steps, --log-every, \
+             --sample-every, --checkpoint-every and --keep may change)",
+            given.join(", ")
+        ))
+    }
+
     /// The flags given, over the adapter's defaults.
     pub fn config(&self, cpu_adapter: bool) -> TrainConfig {
-        let mut c = TrainConfig::for_adapter(self.data.clone(), cpu_adapter);
+        let data = self.data.clone().unwrap_or(DataSpec::DEFAULT);
+        let mut c = TrainConfig::for_adapter(data, cpu_adapter);
         macro_rules! set {
             ($($field:ident),*) => { $(if let Some(v) = self.$field.clone() { c.$field = v; })* };
         }
@@ -141,13 +259,19 @@ impl TrainArgs {
             g_width,
             d_width,
             d_norm,
+            cond_critic,
+            image_size,
+            channels,
             out,
             log_every,
-            sample_every
+            sample_every,
+            checkpoint_every,
+            keep
         );
         if self.clip.is_some() {
             c.clip = self.clip;
         }
+        c.conditional |= self.conditional;
         c
     }
 
@@ -215,12 +339,20 @@ mod tests {
                 "19",
                 "--d-norm",
                 "layer",
+                "--size",
+                "28",
+                "--channels",
+                "1",
                 "--out",
                 "somewhere",
                 "--log-every",
                 "21",
                 "--sample-every",
                 "23",
+                "--checkpoint-every",
+                "25",
+                "--keep",
+                "5",
             ],
             true,
         );
@@ -238,16 +370,23 @@ mod tests {
             (7, 9, 11, 13, 15, 2)
         );
         assert_eq!((c.g_width, c.d_width, c.d_norm), (17, 19, DNorm::Layer));
+        assert_eq!((c.image_size, c.channels), (28, 1));
         assert_eq!(
             (c.out.to_str(), c.log_every, c.sample_every),
             (Some("somewhere"), 21, 23)
         );
+        assert_eq!((c.checkpoint_every, c.keep), (25, 5));
     }
 
     #[test]
     fn defaults_depend_on_data_and_adapter() {
-        assert_eq!(config(&[], true).hidden, 64);
-        assert_eq!(config(&[], false).hidden, 512);
+        // No --data: DCGAN on the embedded Fashion-MNIST subset.
+        let cpu = config(&[], true);
+        assert_eq!(cpu.data, DataSpec::Embedded);
+        assert_eq!((cpu.g_width, cpu.n_critic, cpu.steps), (16, 2, 600));
+        assert_eq!(config(&[], false).g_width, 64);
+        assert_eq!(config(&["--data", "toy:8gaussians"], true).hidden, 64);
+        assert_eq!(config(&["--data", "toy:8gaussians"], false).hidden, 512);
         let images = config(&["--data", "embedded"], false);
         assert_eq!(
             (images.z_dim, images.batch_size, images.gp_lambda),

@@ -2,6 +2,9 @@
 
 mod cli;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use clap::Parser;
 
 use cli::{Cli, Command};
@@ -28,11 +31,87 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Info => info(&cli.adapter.choice()),
         Command::Train(args) => train(&cli.adapter.choice(), &args),
+        Command::Sample(args) => sample(&cli.adapter.choice(), &args),
+        Command::Interpolate(args) => interpolate(&cli.adapter.choice(), &args),
     }
+}
+
+/// First Ctrl-C: the run finishes its iteration, saves a checkpoint and
+/// stops. Second: exit at once.
+fn stop_on_ctrl_c() -> gpugan::train::run::RunControl {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let presses = AtomicUsize::new(0);
+    let installed = ctrlc::set_handler(move || {
+        if presses.fetch_add(1, Ordering::SeqCst) == 0 {
+            eprintln!(
+                "\nCtrl-C: finishing this iteration and saving a checkpoint (Ctrl-C again to quit now)"
+            );
+            flag.store(true, Ordering::SeqCst);
+        } else {
+            std::process::exit(130);
+        }
+    });
+    if let Err(e) = installed {
+        log::warn!(
+            "cannot catch Ctrl-C ({e}); an interrupted run keeps only its last periodic checkpoint"
+        );
+    }
+    gpugan::train::run::RunControl { stop: Some(stop) }
+}
+
+fn write_png(path: &std::path::Path, png: &[u8]) -> anyhow::Result<()> {
+    gpugan::train::checkpoint::write_synced(path, png)?;
+    Ok(())
+}
+
+fn sample(choice: &gpugan::AdapterChoice, args: &cli::SampleArgs) -> anyhow::Result<()> {
+    let gpu = gpugan::Gpu::new(choice)?;
+    let png = gpugan::train::generate::sample_png(
+        &gpu,
+        &args.checkpoint,
+        args.n,
+        args.seed,
+        args.truncation,
+        args.class,
+    )?;
+    write_png(&args.out, &png)?;
+    eprintln!("{} samples written to {}", args.n, args.out.display());
+    Ok(())
+}
+
+fn interpolate(choice: &gpugan::AdapterChoice, args: &cli::InterpolateArgs) -> anyhow::Result<()> {
+    let gpu = gpugan::Gpu::new(choice)?;
+    let png = gpugan::train::generate::interpolate_png(
+        &gpu,
+        &args.checkpoint,
+        args.rows,
+        args.steps,
+        args.mode,
+        args.seed,
+    )?;
+    write_png(&args.out, &png)?;
+    eprintln!(
+        "{} rows of {} points ({:?}) written to {}",
+        args.rows,
+        args.steps,
+        args.mode,
+        args.out.display()
+    );
+    Ok(())
 }
 
 fn train(choice: &gpugan::AdapterChoice, args: &cli::TrainArgs) -> anyhow::Result<()> {
     // Check the flags before opening the device: bad input fails fast.
+    if let Some(run_dir) = &args.resume {
+        args.check_resume_flags().map_err(anyhow::Error::msg)?;
+        let latest = gpugan::train::checkpoint::latest(run_dir)?;
+        gpugan::train::checkpoint::Checkpoint::read(&latest)?;
+        let gpu = gpugan::Gpu::new(choice)?;
+        let control = stop_on_ctrl_c();
+        let summary = gpugan::train::run::resume(&gpu, run_dir, args.steps, &control)?;
+        return report(&summary);
+    }
     args.config(false).validate()?;
     let gpu = gpugan::Gpu::new(choice)?;
     let config = args.config(gpu.is_cpu());
@@ -40,7 +119,10 @@ fn train(choice: &gpugan::AdapterChoice, args: &cli::TrainArgs) -> anyhow::Resul
         let size = if config.data.is_toy() {
             format!("{}-wide nets", config.hidden)
         } else {
-            format!("DCGAN widths {}/{}", config.g_width, config.d_width)
+            format!(
+                "DCGAN widths {}/{}, batch {}, n_critic {}",
+                config.g_width, config.d_width, config.batch_size, config.n_critic
+            )
         };
         eprintln!(
             "CPU adapter: training {size} for {} steps at lr {}{} to finish in minutes; \
@@ -62,12 +144,29 @@ fn train(choice: &gpugan::AdapterChoice, args: &cli::TrainArgs) -> anyhow::Resul
         gpu.info().backend,
         config.out.display()
     );
-    let summary = gpugan::train::run::train(&gpu, config)?;
+    let control = stop_on_ctrl_c();
+    let summary = gpugan::train::run::train_with(&gpu, config, &control)?;
+    report(&summary)
+}
+
+fn report(summary: &gpugan::train::run::Summary) -> anyhow::Result<()> {
+    let saved = summary
+        .checkpoint
+        .as_ref()
+        .map_or(String::new(), |p| format!("; checkpoint {}", p.display()));
+    if summary.interrupted {
+        eprintln!(
+            "interrupted at step {}{saved}; continue with gpugan train --resume RUN_DIR",
+            summary.steps
+        );
+        std::process::exit(130);
+    }
+    let run = summary.steps - summary.first_step;
     eprintln!(
-        "done: {} steps in {:.1} s ({:.2} it/s)",
+        "done: step {} reached, {run} steps in {:.1} s ({:.2} it/s){saved}",
         summary.steps,
         summary.seconds,
-        summary.steps as f64 / summary.seconds
+        run as f64 / summary.seconds
     );
     Ok(())
 }

@@ -3,12 +3,16 @@
 
 use super::ImageSet;
 use crate::error::Result;
-use crate::gpu::kernels::data::{gather_images_into, upload_bytes, upload_u32};
+use crate::gpu::kernels::data::{gather_images_into, gather_onehot_into, upload_bytes, upload_u32};
 use crate::gpu::{Gpu, Tensor};
 
 pub struct GpuImages {
     bytes: Tensor,
     order: Tensor,
+    /// One u32 label per image, when the set has labels.
+    labels: Option<Tensor>,
+    /// Labels run over 0..classes (0 without labels).
+    pub classes: usize,
     pub count: usize,
     /// [C, H, W] of one image.
     pub image_shape: [usize; 3],
@@ -41,7 +45,15 @@ pub fn epoch_permutation(n: usize, seed: u64, epoch: u64) -> Vec<u32> {
 
 impl GpuImages {
     pub fn new(gpu: &Gpu, set: &ImageSet, seed: u64) -> Result<Self> {
+        let labels: Option<Vec<u32>> = set
+            .labels
+            .as_ref()
+            .map(|l| l.iter().map(|&c| u32::from(c)).collect());
         Ok(Self {
+            classes: labels
+                .as_ref()
+                .map_or(0, |l| l.iter().max().map_or(0, |&m| m as usize + 1)),
+            labels: labels.map(|l| upload_u32(gpu, &l)).transpose()?,
             bytes: upload_bytes(gpu, &set.pixels)?,
             order: upload_u32(gpu, &epoch_permutation(set.count, seed, 0))?,
             count: set.count,
@@ -52,9 +64,22 @@ impl GpuImages {
         })
     }
 
-    /// The next `batch` images as [batch, C, H, W] in [−1, 1]. A batch never
+    /// Continues from `position` in `epoch` (a resumed run).
+    pub fn seek(&mut self, gpu: &Gpu, epoch: u64, position: usize) -> Result<()> {
+        self.order = upload_u32(gpu, &epoch_permutation(self.count, self.seed, epoch))?;
+        (self.epoch, self.position) = (epoch, position.min(self.count));
+        Ok(())
+    }
+
+    /// The next `batch` images as [batch, C, H, W] in [−1, 1], and with
+    /// `labelled` their classes as one-hot rows [batch, classes]. A batch never
     /// straddles epochs: the tail of an epoch shorter than a batch is skipped.
-    pub fn next_batch(&mut self, gpu: &Gpu, batch: usize) -> Result<Tensor> {
+    pub fn next_batch(
+        &mut self,
+        gpu: &Gpu,
+        batch: usize,
+        labelled: bool,
+    ) -> Result<(Tensor, Option<Tensor>)> {
         if self.position + batch > self.count {
             self.epoch += 1;
             self.position = 0;
@@ -70,7 +95,15 @@ impl GpuImages {
             c * h * w,
             &out,
         )?;
+        let onehot = match (&self.labels, labelled) {
+            (Some(labels), true) => {
+                let onehot = gpu.empty(&[batch, self.classes])?;
+                gather_onehot_into(gpu, labels, &self.order, self.position, &onehot)?;
+                Some(onehot)
+            }
+            _ => None,
+        };
         self.position += batch;
-        Ok(out)
+        Ok((out, onehot))
     }
 }

@@ -1,6 +1,8 @@
-//! Data sets: 2-D toy distributions (drawn on the GPU), IDX files, and the
-//! embedded Fashion-MNIST subset; image sets live on the GPU as bytes.
+//! Data sets: 2-D toy distributions (drawn on the GPU), IDX files, folders
+//! of images and the embedded Fashion-MNIST subset; image sets live on the
+//! GPU as bytes.
 
+pub mod folder;
 pub mod gpu_images;
 pub mod idx;
 

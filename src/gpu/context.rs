@@ -23,6 +23,33 @@ struct Inner {
     pool: Arc<BufferPool>,
     pipelines: PipelineCache,
     recorder: Mutex<Recorder>,
+    /// Per-kernel wall time when profiling (see `Gpu::start_profiling`).
+    profile: Mutex<Option<Profile>>,
+}
+
+/// Seconds and launches per kernel entry point, from running every dispatch
+/// on its own (submit and wait): slow, for finding where time goes.
+#[derive(Clone, Debug, Default)]
+pub struct Profile {
+    pub kernels: std::collections::BTreeMap<String, (f64, u64)>,
+}
+
+impl Profile {
+    /// Kernels by total time, largest first, one line each.
+    pub fn report(&self) -> String {
+        let mut rows: Vec<_> = self.kernels.iter().collect();
+        rows.sort_by(|a, b| b.1.0.total_cmp(&a.1.0));
+        let total: f64 = rows.iter().map(|r| r.1.0).sum();
+        let mut s = format!("{total:.3} s in {} kernels\n", rows.len());
+        for (name, (secs, n)) in rows {
+            s += &format!(
+                "{name:<32} {secs:8.3} s {:5.1}% {n:7} launches {:8.1} µs each\n",
+                100.0 * secs / total.max(1e-12),
+                1e6 * secs / *n as f64
+            );
+        }
+        s
+    }
 }
 
 const TENSOR_USAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
@@ -55,6 +82,7 @@ impl Gpu {
                 pool: BufferPool::new(device.clone()),
                 recorder: Mutex::new(Recorder::new(&device, align)),
                 pipelines: PipelineCache::default(),
+                profile: Mutex::new(None),
                 info,
                 limits,
                 device,
@@ -82,6 +110,19 @@ impl Gpu {
     /// Dispatches recorded and submissions made so far.
     pub fn recorder_stats(&self) -> RecorderStats {
         self.inner.recorder.lock().unwrap().stats
+    }
+
+    /// From now on every dispatch is submitted and waited for on its own and
+    /// its time charged to its entry point, until `take_profile`.
+    pub fn start_profiling(&self) -> Result<()> {
+        self.sync()?;
+        *self.inner.profile.lock().unwrap() = Some(Profile::default());
+        Ok(())
+    }
+
+    /// Stops profiling and returns what was measured.
+    pub fn take_profile(&self) -> Option<Profile> {
+        self.inner.profile.lock().unwrap().take()
     }
 
     /// Number of distinct pipelines compiled so far.
@@ -126,6 +167,19 @@ impl Gpu {
             .queue
             .write_buffer(t.buffer(), 0, bytemuck::cast_slice(data));
         Ok(t)
+    }
+
+    /// Overwrites `t` with `data` (same element count), in order with the
+    /// work recorded before it.
+    pub fn write(&self, t: &Tensor, data: &[f32]) -> Result<()> {
+        crate::error::expect_shape("write", "element count", &[t.len()], &[data.len()])?;
+        // write_buffer runs ahead of recorded work: submit that work first.
+        let mut rec = self.inner.recorder.lock().unwrap();
+        rec.flush(&self.inner.queue);
+        self.inner
+            .queue
+            .write_buffer(t.buffer(), 0, bytemuck::cast_slice(data));
+        Ok(())
     }
 
     /// Reads a tensor back to the host, waiting for every pending command.
@@ -217,6 +271,22 @@ impl Gpu {
         pass.set_pipeline(&pipeline);
         pass.set_bind_group(0, &bind_group, &[]);
         pass.dispatch_workgroups(workgroups[0], workgroups[1], workgroups[2]);
+        drop(pass);
+        if let Some(profile) = inner.profile.lock().unwrap().as_mut() {
+            let start = std::time::Instant::now();
+            rec.flush(&inner.queue);
+            drop(rec);
+            // Profiling is a diagnostic: a lost device shows up at the next sync.
+            let _ = self.wait();
+            let name = if std::env::var_os("GPUGAN_PROFILE_GRID").is_some() {
+                format!("{} {:?}", kernel.entry, workgroups)
+            } else {
+                kernel.entry.to_string()
+            };
+            let entry = profile.kernels.entry(name).or_default();
+            entry.0 += start.elapsed().as_secs_f64();
+            entry.1 += 1;
+        }
     }
 
     /// Workgroup counts covering `invocations` with `workgroup_size` each,

@@ -12,7 +12,7 @@ mod tensor;
 
 pub use adapter::{AdapterChoice, AdapterReport, list_adapters};
 pub use buffer_pool::PoolStats;
-pub use context::Gpu;
+pub use context::{Gpu, Profile};
 pub use pipelines::Kernel;
 pub use recorder::RecorderStats;
 pub use tensor::Tensor;

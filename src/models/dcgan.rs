@@ -13,11 +13,10 @@ use crate::autograd::ops::{
 };
 use crate::autograd::{Var, ops};
 use crate::error::{Error, Result};
-use crate::gpu::Gpu;
 use crate::gpu::kernels::conv::Conv2dSpec;
-use crate::gpu::kernels::fill::full;
-use crate::gpu::kernels::random::{RandomKey, normal};
-use crate::nn::{BatchNorm2d, Init, LayerNorm, Linear};
+use crate::gpu::kernels::random::RandomKey;
+use crate::gpu::{Gpu, Tensor};
+use crate::nn::{BatchNorm2d, Init, LayerNorm, Linear, SpectralNorm};
 
 /// The critic's normalisation between convolutions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -25,6 +24,8 @@ pub enum DNorm {
     None,
     Layer,
     Batch,
+    /// Spectral normalization of every critic weight (SNGAN).
+    Spectral,
 }
 
 const DOWN: Conv2dSpec = Conv2dSpec {
@@ -95,8 +96,10 @@ struct ConvLayer {
 }
 
 impl ConvLayer {
-    /// DCGAN init: weights ~ N(0, 0.02), bias 0. Weight shape is
-    /// [out, in, k, k] for a conv and [in, out, k, k] for a transposed one.
+    /// Weight shape is [out, in, k, k] for a conv and [in, out, k, k] for a
+    /// transposed one; `init` as PyTorch's (fan-in from weight dims 1..,
+    /// as torch computes it for both kinds) or DCGAN's N(0, 0.02), bias 0.
+    #[allow(clippy::too_many_arguments)]
     fn new(
         gpu: &Gpu,
         cin: usize,
@@ -104,6 +107,7 @@ impl ConvLayer {
         k: usize,
         spec: Conv2dSpec,
         transposed: bool,
+        init: Init,
         key: RandomKey,
     ) -> Result<Self> {
         let shape = if transposed {
@@ -111,9 +115,10 @@ impl ConvLayer {
         } else {
             [cout, cin, k, k]
         };
+        let (w, b) = init.draw(gpu, &shape, shape[1] * k * k, cout, key)?;
         Ok(Self {
-            weight: Var::parameter(gpu, normal(gpu, &shape, key, 0.0, 0.02)?),
-            bias: Var::parameter(gpu, full(gpu, &[cout], 0.0)?),
+            weight: Var::parameter(gpu, w),
+            bias: Var::parameter(gpu, b),
             spec,
             transposed,
         })
@@ -159,16 +164,42 @@ impl Generator {
         )?;
         let mut ups = Vec::new();
         for (i, pair) in widths.windows(2).enumerate() {
-            let layer =
-                ConvLayer::new(gpu, pair[0], pair[1], 4, DOWN, true, layer_key(key, i + 1))?;
+            let layer = ConvLayer::new(
+                gpu,
+                pair[0],
+                pair[1],
+                4,
+                DOWN,
+                true,
+                Init::Dcgan,
+                layer_key(key, i + 1),
+            )?;
             ups.push((layer, BatchNorm2d::new(gpu, pair[1])?));
         }
         let last = *widths.last().expect("stages ≥ 2");
         let out_key = layer_key(key, widths.len() + 1);
         let out = if shape.size == 28 {
-            ConvLayer::new(gpu, last, shape.channels, 3, SAME3, false, out_key)?
+            ConvLayer::new(
+                gpu,
+                last,
+                shape.channels,
+                3,
+                SAME3,
+                false,
+                Init::Dcgan,
+                out_key,
+            )?
         } else {
-            ConvLayer::new(gpu, last, shape.channels, 4, DOWN, true, out_key)?
+            ConvLayer::new(
+                gpu,
+                last,
+                shape.channels,
+                4,
+                DOWN,
+                true,
+                Init::Dcgan,
+                out_key,
+            )?
         };
         Ok(Self {
             shape,
@@ -208,6 +239,14 @@ impl Network for Generator {
         names
     }
 
+    fn buffers(&self) -> Vec<(String, Tensor)> {
+        let mut b = self.stem_norm.buffers("stem.1");
+        for (i, (_, bn)) in self.ups.iter().enumerate() {
+            b.extend(bn.buffers(&format!("up.{i}.1")));
+        }
+        b
+    }
+
     fn forward_with(&self, z: &Var, p: &[Var], training: bool) -> Result<Var> {
         let (start, top) = (self.shape.start(), self.shape.generator_widths()[0]);
         let h = self.stem.forward_with(z, &p[0], &p[1])?;
@@ -244,10 +283,18 @@ impl Norm {
     }
 }
 
+/// The critic starts from PyTorch's default init (as the WGAN-GP reference
+/// code starts its critic from He-style init), not DCGAN's N(0, 0.02): at
+/// small widths the latter gives ‖∇x D‖ ≈ 0.01, so the penalty sits at λ
+/// and the critic spends its first hundreds of steps only growing weights.
+pub const CRITIC_INIT: Init = Init::PyTorch;
+
 pub struct Critic {
     /// Stride-2 convolutions; every one after the first has a normalisation.
     downs: Vec<(ConvLayer, Norm)>,
     head: Linear,
+    /// With `DNorm::Spectral`: one per convolution, then the head's.
+    spectral: Vec<SpectralNorm>,
 }
 
 impl Critic {
@@ -258,10 +305,19 @@ impl Critic {
         for i in 0..shape.critic_stages() {
             let cout = shape.d_width << i;
             size /= 2;
-            let layer = ConvLayer::new(gpu, cin, cout, 4, DOWN, false, layer_key(key, i))?;
+            let layer = ConvLayer::new(
+                gpu,
+                cin,
+                cout,
+                4,
+                DOWN,
+                false,
+                CRITIC_INIT,
+                layer_key(key, i),
+            )?;
             let stage_norm = match norm {
                 _ if i == 0 => Norm::None,
-                DNorm::None => Norm::None,
+                DNorm::None | DNorm::Spectral => Norm::None,
                 DNorm::Layer => Norm::Layer(LayerNorm::new(gpu, &[cout, size, size])?),
                 DNorm::Batch => Norm::Batch(BatchNorm2d::new(gpu, cout)?),
             };
@@ -272,10 +328,30 @@ impl Critic {
             gpu,
             cin * size * size,
             1,
-            Init::Dcgan,
+            CRITIC_INIT,
             layer_key(key, shape.critic_stages()),
         )?;
-        Ok(Self { downs, head })
+        let mut spectral = Vec::new();
+        if norm == DNorm::Spectral {
+            let outputs = downs.iter().map(|(c, _)| c.weight.shape()[0]).chain([1]);
+            for (i, out) in outputs.enumerate() {
+                let u_key = layer_key(key, shape.critic_stages() + 1 + i).substream(0x55);
+                spectral.push(SpectralNorm::new(gpu, out, u_key)?);
+            }
+        }
+        Ok(Self {
+            downs,
+            head,
+            spectral,
+        })
+    }
+
+    /// A weight as the layer uses it: W / σ(W) under spectral normalization.
+    fn weight(&self, layer: usize, w: &Var, training: bool) -> Result<Var> {
+        match self.spectral.get(layer) {
+            Some(sn) => sn.normalize(w, training),
+            None => Ok(w.clone()),
+        }
     }
 }
 
@@ -302,11 +378,34 @@ impl Network for Critic {
         names
     }
 
+    fn buffers(&self) -> Vec<(String, Tensor)> {
+        let mut b = Vec::new();
+        for (i, (_, norm)) in self.downs.iter().enumerate() {
+            if let Norm::Batch(bn) = norm {
+                b.extend(bn.buffers(&format!("down.{i}.1")));
+            }
+        }
+        let names = (0..self.downs.len())
+            .map(|i| format!("down.{i}.0.weight_u"))
+            .chain(["head.weight_u".to_string()]);
+        for (name, sn) in names.zip(&self.spectral) {
+            b.push((name, sn.u.clone()));
+        }
+        b
+    }
+
     fn forward_with(&self, x: &Var, p: &[Var], training: bool) -> Result<Var> {
+        let flat = self.features_with(x, p, training)?;
+        let k = p.len() - 2;
+        let head = self.weight(self.downs.len(), &p[k], training)?;
+        self.head.forward_with(&flat, &head, &p[k + 1])
+    }
+
+    fn features_with(&self, x: &Var, p: &[Var], training: bool) -> Result<Var> {
         let mut h = x.clone();
         let mut k = 0;
-        for (conv, norm) in &self.downs {
-            h = conv.forward(&h, &p[k], &p[k + 1])?;
+        for (i, (conv, norm)) in self.downs.iter().enumerate() {
+            h = conv.forward(&h, &self.weight(i, &p[k], training)?, &p[k + 1])?;
             k += 2;
             h = match norm {
                 Norm::None => h,
@@ -321,7 +420,6 @@ impl Network for Critic {
             };
             h = leaky_relu(&h, 0.2)?;
         }
-        let flat = ops::reshape(&h, &[x.shape()[0], h.value().len() / x.shape()[0]])?;
-        self.head.forward_with(&flat, &p[k], &p[k + 1])
+        ops::reshape(&h, &[x.shape()[0], h.value().len() / x.shape()[0]])
     }
 }

@@ -1,10 +1,12 @@
 //! Networks the trainer drives: the MLPs of the toy GANs and DCGAN's
 //! convolutional generator and critic.
 
+pub mod conditional;
 pub mod dcgan;
 
 use crate::autograd::Var;
 use crate::error::Result;
+use crate::gpu::Tensor;
 use crate::nn::Mlp;
 
 /// A network whose parameters can be swapped for others (detached copies in
@@ -16,8 +18,23 @@ pub trait Network {
     fn parameter_names(&self) -> Vec<String>;
     fn forward_with(&self, x: &Var, params: &[Var], training: bool) -> Result<Var>;
 
+    /// The input of the last Linear layer, [B, F], whose weight and bias are
+    /// the last two parameters: what a projection discriminator projects.
+    fn features_with(&self, _x: &Var, _params: &[Var], _training: bool) -> Result<Var> {
+        Err(crate::Error::Invalid {
+            op: "features",
+            reason: "this network does not end in a linear head".into(),
+        })
+    }
+
     fn forward(&self, x: &Var, training: bool) -> Result<Var> {
         self.forward_with(x, &self.parameters(), training)
+    }
+
+    /// State that is not trained by gradients but belongs in a checkpoint
+    /// (batch norm's running statistics), with state_dict names.
+    fn buffers(&self) -> Vec<(String, Tensor)> {
+        Vec::new()
     }
 
     /// The parameters as constants: no gradient flows to them.
@@ -37,5 +54,9 @@ impl Network for Mlp {
 
     fn forward_with(&self, x: &Var, params: &[Var], _training: bool) -> Result<Var> {
         Mlp::forward_with(self, x, params)
+    }
+
+    fn features_with(&self, x: &Var, params: &[Var], _training: bool) -> Result<Var> {
+        Mlp::features_with(self, x, params)
     }
 }

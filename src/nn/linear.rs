@@ -3,9 +3,9 @@
 use crate::autograd::Var;
 use crate::autograd::ops::{add_bias, matmul};
 use crate::error::Result;
-use crate::gpu::Gpu;
 use crate::gpu::kernels::fill::full;
 use crate::gpu::kernels::random::{RandomKey, normal, uniform};
+use crate::gpu::{Gpu, Tensor};
 
 /// Weight initialisation.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -15,6 +15,34 @@ pub enum Init {
     PyTorch,
     /// DCGAN's: W ~ N(0, 0.02²), b = 0.
     Dcgan,
+}
+
+impl Init {
+    /// A weight of `shape` with `fan_in` inputs per output, and a bias of
+    /// `outputs`, from two tagged sub-streams of `key`.
+    pub fn draw(
+        self,
+        gpu: &Gpu,
+        shape: &[usize],
+        fan_in: usize,
+        outputs: usize,
+        key: RandomKey,
+    ) -> Result<(Tensor, Tensor)> {
+        let (wk, bk) = (key.substream(0x57), key.substream(0x42));
+        match self {
+            Init::PyTorch => {
+                let bound = 1.0 / (fan_in as f32).sqrt();
+                Ok((
+                    uniform(gpu, shape, wk, -bound, bound)?,
+                    uniform(gpu, &[outputs], bk, -bound, bound)?,
+                ))
+            }
+            Init::Dcgan => Ok((
+                normal(gpu, shape, wk, 0.0, 0.02)?,
+                full(gpu, &[outputs], 0.0)?,
+            )),
+        }
+    }
 }
 
 pub struct Linear {
@@ -31,19 +59,7 @@ impl Linear {
         init: Init,
         key: RandomKey,
     ) -> Result<Self> {
-        let (w, b) = match init {
-            Init::PyTorch => {
-                let bound = 1.0 / (inputs as f32).sqrt();
-                (
-                    uniform(gpu, &[outputs, inputs], key.substream(0x57), -bound, bound)?,
-                    uniform(gpu, &[outputs], key.substream(0x42), -bound, bound)?,
-                )
-            }
-            Init::Dcgan => (
-                normal(gpu, &[outputs, inputs], key.substream(0x57), 0.0, 0.02)?,
-                full(gpu, &[outputs], 0.0)?,
-            ),
-        };
+        let (w, b) = init.draw(gpu, &[outputs, inputs], inputs, outputs, key)?;
         Ok(Self {
             weight: Var::parameter(gpu, w),
             bias: Var::parameter(gpu, b),

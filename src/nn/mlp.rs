@@ -85,18 +85,21 @@ impl Mlp {
 
     /// The network with other parameter vars in `parameters()` order.
     pub fn forward_with(&self, x: &Var, params: &[Var]) -> Result<Var> {
-        let mut h = x.clone();
         let last = self.layers.len() - 1;
-        for (i, layer) in self.layers.iter().enumerate() {
+        let h = self.features_with(x, params)?;
+        let h = self.layers[last].forward_with(&h, &params[2 * last], &params[2 * last + 1])?;
+        match self.output_act {
+            Some(act) => act.apply(&h),
+            None => Ok(h),
+        }
+    }
+
+    /// Every layer but the last, activations included: the last layer's input.
+    pub fn features_with(&self, x: &Var, params: &[Var]) -> Result<Var> {
+        let mut h = x.clone();
+        for (i, layer) in self.layers[..self.layers.len() - 1].iter().enumerate() {
             h = layer.forward_with(&h, &params[2 * i], &params[2 * i + 1])?;
-            let act = if i == last {
-                self.output_act
-            } else {
-                Some(self.hidden_act)
-            };
-            if let Some(act) = act {
-                h = act.apply(&h)?;
-            }
+            h = self.hidden_act.apply(&h)?;
         }
         Ok(h)
     }

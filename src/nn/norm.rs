@@ -86,6 +86,14 @@ impl BatchNorm2d {
     pub fn parameters(&self) -> Vec<Var> {
         vec![self.weight.clone(), self.bias.clone()]
     }
+
+    /// The running statistics under `prefix` (state_dict names).
+    pub fn buffers(&self, prefix: &str) -> Vec<(String, Tensor)> {
+        vec![
+            (format!("{prefix}.running_mean"), self.running_mean.clone()),
+            (format!("{prefix}.running_var"), self.running_var.clone()),
+        ]
+    }
 }
 
 /// `torch.nn.LayerNorm(normalized_shape = x.shape[1..])`: per-sample

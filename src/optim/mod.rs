@@ -78,6 +78,29 @@ impl Optimizer {
         })
     }
 
+    /// PyTorch's names of the per-parameter state buffers, in `state` order.
+    pub fn state_names(&self) -> &'static [&'static str] {
+        match self.config {
+            OptimConfig::Adam { .. } => &["exp_avg", "exp_avg_sq"],
+            OptimConfig::Rmsprop { .. } => &["square_avg", "grad_avg", "momentum_buffer"],
+        }
+    }
+
+    /// The state buffers of parameter `i` (see `state_names`).
+    pub fn state(&self, i: usize) -> &[Tensor] {
+        &self.state[i]
+    }
+
+    /// Updates taken (Adam's bias correction depends on it).
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+
+    /// Sets the update count, for a resumed run.
+    pub fn set_steps(&mut self, steps: u64) {
+        self.step = steps;
+    }
+
     /// Changes the learning rate (for schedules); the state is kept.
     pub fn set_lr(&mut self, new_lr: f32) {
         match &mut self.config {

@@ -33,16 +33,7 @@ pub fn scatter_png(real: &[f32], fake: &[f32]) -> Result<Vec<u8>> {
     }
     plot_points(&mut img, real, [70, 110, 200]);
     plot_points(&mut img, fake, [240, 140, 30]);
-    let mut bytes = Vec::new();
-    img.write_to(
-        &mut std::io::Cursor::new(&mut bytes),
-        image::ImageFormat::Png,
-    )
-    .map_err(|e| Error::Invalid {
-        op: "plot",
-        reason: e.to_string(),
-    })?;
-    Ok(bytes)
+    encode(&img)
 }
 
 fn encode(img: &image::RgbImage) -> Result<Vec<u8>> {

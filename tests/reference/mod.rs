@@ -11,4 +11,5 @@ pub mod norm;
 pub mod optim;
 pub mod random;
 pub mod reduce;
+pub mod spectral;
 pub mod toy;

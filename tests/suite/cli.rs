@@ -20,13 +20,19 @@ fn run(args: &[&str]) -> (bool, Vec<String>) {
 
 #[test]
 fn bad_training_flags_give_one_line_errors() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 9] = [
         (&["train", "--lr", "-1"], "--lr"),
         (&["train", "--loss", "nonsense"], "nonsense"),
         (&["train", "--n-critic", "0"], "--n-critic"),
         (&["train", "--loss", "wgan"], "--clip"),
         (&["train", "--data", "toy:moons"], "toy:moons"),
         (&["train", "--beta2", "1.5"], "--beta2"),
+        (&["train", "--resume", "/tmp", "--lr", "0.1"], "--lr"),
+        (&["train", "--resume", "/nonexistent-run"], "no checkpoints"),
+        (
+            &["sample", "--checkpoint", "/nonexistent.safetensors"],
+            "cannot read",
+        ),
     ];
     for (args, mention) in cases {
         let (ok, lines) = run(args);

@@ -5,9 +5,11 @@ use std::io::Write;
 
 use gpugan::data::gpu_images::epoch_permutation;
 use gpugan::data::{embedded, idx};
-use gpugan::gpu::kernels::data::{gather_images_into, upload_bytes, upload_u32};
+use gpugan::gpu::kernels::data::{
+    gather_images_into, gather_onehot_into, onehot_from_uniform, upload_bytes, upload_u32,
+};
 
-use crate::common::{Rng, assert_close, gpu, poisoned, read};
+use crate::common::{Rng, assert_close, gpu, poisoned, read, upload};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("gpugan-data-{name}-{}", std::process::id()));
@@ -155,4 +157,45 @@ fn gather_matches_twin_across_the_permutation() {
             1e-7,
         );
     }
+}
+
+#[test]
+fn onehot_labels_match_twin() {
+    let mut rng = Rng::new(141);
+    let (count, classes) = (11, 7);
+    let labels: Vec<u32> = (0..count)
+        .map(|_| (rng.next_u64() % classes as u64) as u32)
+        .collect();
+    let order = epoch_permutation(count, 3, 2);
+    let (labels_t, order_t) = (
+        upload_u32(gpu(), &labels).unwrap(),
+        upload_u32(gpu(), &order).unwrap(),
+    );
+    for (offset, batch) in [(0, 4), (8, 5), (10, 1)] {
+        let out = poisoned(&[batch, classes]);
+        gather_onehot_into(gpu(), &labels_t, &order_t, offset, &out).unwrap();
+        let want: Vec<f64> = (0..batch * classes)
+            .map(|i| {
+                let image = order[(offset + i / classes) % count] as usize;
+                f64::from(u8::from(labels[image] as usize == i % classes))
+            })
+            .collect();
+        assert_close(&format!("onehot offset {offset}"), &read(&out), &want, 0.0);
+    }
+    // From uniforms, including the edges 0 and just below 1.
+    let mut u = rng
+        .vec(37)
+        .iter()
+        .map(|v| v.abs().min(0.999_999))
+        .collect::<Vec<_>>();
+    u[0] = 0.0;
+    u[1] = 0.999_999;
+    let out = onehot_from_uniform(gpu(), &upload(&u, &[37]), 8).unwrap();
+    let want: Vec<f64> = (0..37 * 8)
+        .map(|i| {
+            let k = ((u[i / 8] * 8.0) as usize).min(7);
+            f64::from(u8::from(k == i % 8))
+        })
+        .collect();
+    assert_close("onehot from uniform", &read(&out), &want, 0.0);
 }

@@ -68,7 +68,7 @@ fn short_runs_on_embedded_data_stay_finite() {
         if loss == LossKind::WganGp {
             assert!(m.penalty > 0.0, "the penalty is computed: {m:?}");
         }
-        let samples = trainer.fixed_samples(4).unwrap();
+        let samples = trainer.fixed_samples(4, 1).unwrap();
         assert_eq!(samples.len(), 4 * 28 * 28);
     }
 }

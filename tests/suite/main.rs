@@ -5,8 +5,10 @@
 mod reference;
 
 mod autograd;
+mod checkpoint;
 mod cli;
 mod common;
+mod conditional;
 mod conv;
 mod conv_penalty;
 mod data;
@@ -14,6 +16,8 @@ mod dcgan;
 mod elementwise;
 mod errors;
 mod fill;
+mod folder;
+mod generate;
 mod losses;
 mod matmul;
 mod norm;
@@ -23,5 +27,6 @@ mod pool;
 mod random;
 mod reduce;
 mod shaders;
+mod spectral;
 mod toy;
 mod training;

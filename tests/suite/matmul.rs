@@ -100,6 +100,37 @@ fn batched_and_broadcast_operands() {
 }
 
 #[test]
+fn thin_and_split_k_shapes() {
+    // M or N below 8 take the one-output-per-invocation kernel; outputs with
+    // few tiles split K into chunks (partial sums + reduce) in the tiled
+    // kernels too. Bias and an activation check the reduce pass's epilogue.
+    // DCGAN cases: a generator's last 3×3 conv (M = 1), weight gradients.
+    let mut rng = Rng::new(6);
+    let cases = [
+        (1, 2500, 72),
+        (7, 1, 3000),
+        (8, 16, 6272),
+        (33, 40, 517),
+        (64, 64, 1024),
+        (32, 256, 1568),
+        (1, 1, 1),
+    ];
+    for spec in specs() {
+        for &(m, n, k) in &cases {
+            check(&mut rng, (None, None), m, n, k, true, spec);
+        }
+    }
+    let spec = MatmulSpec {
+        activation: Activation::LeakyRelu(0.2),
+        ..MatmulSpec::default()
+    };
+    check(&mut rng, (Some(3), None), 5, 9, 1000, true, spec);
+    check(&mut rng, (None, Some(2)), 12, 4, 700, true, spec);
+    check(&mut rng, (Some(2), Some(2)), 36, 20, 800, true, spec);
+    check(&mut rng, (Some(2), None), 17, 9, 300, true, spec);
+}
+
+#[test]
 fn fused_activations() {
     let mut rng = Rng::new(4);
     let acts = [

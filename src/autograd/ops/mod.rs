@@ -2,6 +2,7 @@
 //! written with these same ops, so it can be differentiated again.
 
 mod broadcast;
+mod columns;
 mod conv;
 mod elementwise;
 mod matmul;
@@ -10,6 +11,7 @@ mod reduce;
 pub use broadcast::{
     add_bias, broadcast_scalar, mul_rows, repeat_cols, reshape, sum_cols, sum_rows, tile_rows,
 };
+pub use columns::{concat_cols, pad_cols, slice_cols};
 pub use conv::{
     add_channel_bias, conv_transpose2d, conv2d, conv2d_input_grad, conv2d_weight_grad,
     repeat_channels,

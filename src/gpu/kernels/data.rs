@@ -69,3 +69,67 @@ pub fn gather_images_into(
     );
     Ok(())
 }
+
+/// out [batch, classes] ← one-hot rows of the labels (u32 per image) of
+/// images `order[offset..offset + batch]` (mod count): the classes of the
+/// batch `gather_images_into` takes at the same offset.
+pub fn gather_onehot_into(
+    gpu: &Gpu,
+    labels: &Tensor,
+    order: &Tensor,
+    offset: usize,
+    out: &Tensor,
+) -> Result<()> {
+    let count = order.len();
+    let [batch, classes] = *out.shape() else {
+        return Err(Error::Invalid {
+            op: "gather_onehot",
+            reason: format!("output must be [batch, classes], found {:?}", out.shape()),
+        });
+    };
+    if labels.len() != count {
+        return Err(Error::Invalid {
+            op: "gather_onehot",
+            reason: format!("{} labels for {count} images", labels.len()),
+        });
+    }
+    let params = Params {
+        batch: as_u32("gather_onehot", "batch", batch)?,
+        image_len: as_u32("gather_onehot", "classes", classes)?,
+        offset: as_u32("gather_onehot", "offset", offset % count)?,
+        count: as_u32("gather_onehot", "image count", count)?,
+    };
+    let buffers = [(2, order.buffer()), (3, out.buffer()), (4, labels.buffer())];
+    gpu.dispatch(
+        &Kernel::new(Shader::Data, "gather_onehot"),
+        &params,
+        &buffers,
+        gpu.grid(out.len(), WORKGROUP_1D),
+    );
+    Ok(())
+}
+
+/// One-hot rows [n, classes] of k = min(⌊u·classes⌋, classes − 1) for
+/// u [n] in [0, 1): uniform random classes, or a toy sample's mode.
+pub fn onehot_from_uniform(gpu: &Gpu, u: &Tensor, classes: usize) -> Result<Tensor> {
+    if classes == 0 {
+        return Err(Error::Invalid {
+            op: "onehot_from_uniform",
+            reason: "needs at least one class".into(),
+        });
+    }
+    let out = gpu.empty(&[u.len(), classes])?;
+    let params = Params {
+        batch: as_u32("onehot_from_uniform", "rows", u.len())?,
+        image_len: as_u32("onehot_from_uniform", "classes", classes)?,
+        offset: 0,
+        count: 1,
+    };
+    gpu.dispatch(
+        &Kernel::new(Shader::Data, "onehot_from_uniform"),
+        &params,
+        &[(3, out.buffer()), (5, u.buffer())],
+        gpu.grid(out.len(), WORKGROUP_1D),
+    );
+    Ok(out)
+}

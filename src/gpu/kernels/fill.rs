@@ -15,7 +15,8 @@ struct Params {
     value: f32,
     div: u32,
     period: u32,
-    _pad: [u32; 2],
+    src_stride: u32,
+    dst_stride: u32,
 }
 
 /// Sets every element of `out` to `value`.
@@ -27,7 +28,8 @@ pub fn fill(gpu: &Gpu, out: &Tensor, value: f32) -> Result<()> {
         value,
         div: 1,
         period: 1,
-        _pad: [0; 2],
+        src_stride: 0,
+        dst_stride: 0,
     };
     let kernel = Kernel::new(Shader::Fill, "fill_forward");
     gpu.dispatch(
@@ -85,11 +87,63 @@ fn launch_copy(
         value: 0.0,
         div: as_u32("copy", "divisor", div.max(1))?,
         period: as_u32("copy", "period", period.max(1))?,
-        _pad: [0; 2],
+        src_stride: 0,
+        dst_stride: 0,
     };
     let kernel = Kernel::new(Shader::Fill, "copy_forward");
     gpu.dispatch(
         &kernel,
+        &params,
+        &[(1, src.buffer()), (2, dst.buffer())],
+        gpu.grid(n, WORKGROUP_1D),
+    );
+    Ok(())
+}
+
+/// One block of a matrix into another: `rows` × `cols` elements from
+/// `src` (row stride `src_stride`, starting at column `src_col`) to `dst`
+/// (row stride `dst_stride`, column `dst_col`). Concatenates and slices columns.
+#[allow(clippy::too_many_arguments)]
+pub fn copy_block(
+    gpu: &Gpu,
+    src: &Tensor,
+    (src_col, src_stride): (usize, usize),
+    dst: &Tensor,
+    (dst_col, dst_stride): (usize, usize),
+    rows: usize,
+    cols: usize,
+) -> Result<()> {
+    let last = |col: usize, stride: usize| (rows - 1) * stride + col + cols;
+    if rows == 0
+        || cols == 0
+        || src_col + cols > src_stride
+        || dst_col + cols > dst_stride
+        || last(src_col, src_stride) > src.len()
+        || last(dst_col, dst_stride) > dst.len()
+    {
+        return Err(Error::Invalid {
+            op: "copy_block",
+            reason: format!(
+                "{rows}×{cols} block from column {src_col} (stride {src_stride}) of {:?} to column \
+                 {dst_col} (stride {dst_stride}) of {:?} is out of bounds",
+                src.shape(),
+                dst.shape()
+            ),
+        });
+    }
+    let n = rows * cols;
+    let params = Params {
+        n: as_u32("copy_block", "element count", n)?,
+        src_offset: as_u32("copy_block", "source column", src_col)?,
+        dst_offset: as_u32("copy_block", "destination column", dst_col)?,
+        value: 0.0,
+        div: as_u32("copy_block", "columns", cols)?,
+        period: 1,
+        src_stride: as_u32("copy_block", "source stride", src_stride)?,
+        dst_stride: as_u32("copy_block", "destination stride", dst_stride)?,
+    };
+    gpu.dispatch(
+        &Kernel::new(Shader::Fill, "copy_block"),
         &params,
         &[(1, src.buffer()), (2, dst.buffer())],
         gpu.grid(n, WORKGROUP_1D),

@@ -48,7 +48,9 @@ struct Params {
     stride_c: u32,
     act: u32,
     slope: f32,
-    _pad: [u32; 3],
+    splits: u32,
+    chunk: u32,
+    batch: u32,
 }
 
 /// Sizes of one matmul, derived from the operand shapes.
@@ -129,6 +131,45 @@ pub fn matmul_shape(a: &[usize], b: &[usize], spec: &MatmulSpec) -> Result<Matmu
     })
 }
 
+/// Work the K split aims for: lanes for the one-output-per-invocation
+/// kernel, workgroups for the tiled ones. Enough to fill a GPU, and every
+/// core of lavapipe; a weight gradient (K = batch·pixels, a few hundred
+/// outputs) would otherwise run on one workgroup.
+const THIN_TARGET_INVOCATIONS: usize = 16_384;
+const TILED_TARGET_WORKGROUPS: usize = 64;
+/// Shortest K chunk worth a partial sum, per kernel kind (a multiple of 4
+/// for the vec4 kernel).
+const THIN_MIN_CHUNK: usize = 32;
+const TILED_MIN_CHUNK: usize = 128;
+
+/// (splits, chunk): `wanted` chunks at most, none shorter than `min_chunk`.
+fn k_splits(wanted: usize, k: usize, min_chunk: usize) -> (usize, usize) {
+    let splits = wanted.clamp(1, k.div_ceil(min_chunk).max(1));
+    let chunk = k.div_ceil(splits).next_multiple_of(4);
+    (k.div_ceil(chunk), chunk)
+}
+
+/// The kernel for one matmul and how K is split: (entry, output elements per
+/// workgroup along N and M, first binding, splits, chunk).
+fn plan(s: &MatmulShape) -> (&'static str, [usize; 2], u32, usize, usize) {
+    let outputs = s.batch * s.m * s.n;
+    if s.m < 8 || s.n < 8 {
+        let wanted = THIN_TARGET_INVOCATIONS.div_ceil(outputs);
+        let (splits, chunk) = k_splits(wanted, s.k, THIN_MIN_CHUNK);
+        return ("matmul_split_partial", [0, 0], 1, splits, chunk);
+    }
+    let vec4 = s.m % 4 == 0 && s.n % 4 == 0 && s.k % 4 == 0;
+    let (entry, tile, binding) = if vec4 {
+        ("matmul_forward_vec4", [64, 64], 5)
+    } else {
+        ("matmul_forward", [32, 32], 1)
+    };
+    let tiles = s.batch * s.n.div_ceil(tile[0]) * s.m.div_ceil(tile[1]);
+    let wanted = TILED_TARGET_WORKGROUPS.div_ceil(tiles);
+    let (splits, chunk) = k_splits(wanted, s.k, TILED_MIN_CHUNK);
+    (entry, tile, binding, splits, chunk)
+}
+
 /// `op(A)·op(B) + bias`, then the activation, into a new tensor.
 pub fn matmul(
     gpu: &Gpu,
@@ -157,14 +198,8 @@ pub fn matmul_into(
         expect_shape("matmul", "bias", &[s.n], bias.shape())?;
     }
     let batch = as_u32("matmul", "batch", s.batch)?;
-    if batch > gpu.limits().max_compute_workgroups_per_dimension {
-        return Err(Error::Invalid {
-            op: "matmul",
-            reason: format!("batch {batch} exceeds the adapter's workgroup grid"),
-        });
-    }
     let (act, slope) = spec.activation.code_and_slope();
-    let params = Params {
+    let mut params = Params {
         m: as_u32("matmul", "M", s.m)?,
         n: as_u32("matmul", "N", s.n)?,
         k: as_u32("matmul", "K", s.k)?,
@@ -174,30 +209,72 @@ pub fn matmul_into(
         stride_c: as_u32("matmul", "C batch stride", s.m * s.n)?,
         act,
         slope,
-        _pad: [0; 3],
+        splits: 1,
+        chunk: as_u32("matmul", "K", s.k)?,
+        batch,
     };
     // Without a bias, A stands in for the unread bias binding.
     let bias_buf = bias.unwrap_or(a).buffer();
-    let vec4 = s.m % 4 == 0 && s.n % 4 == 0 && s.k % 4 == 0;
-    let (entry, tile, first_binding) = if vec4 {
-        ("matmul_forward_vec4", 64, 5)
+    let (entry, tile, first, splits, chunk) = plan(&s);
+    params.splits = as_u32("matmul", "K splits", splits)?;
+    params.chunk = as_u32("matmul", "K chunk", chunk)?;
+    // Split K: the chunks write raw partial products to scratch, and the
+    // reduce pass adds them and applies the bias and activation.
+    let partial = if splits == 1 {
+        out.clone()
     } else {
-        ("matmul_forward", 32, 1)
+        gpu.empty(&[splits * s.batch * s.m * s.n])?
     };
+    let mut partial_params = params;
+    if splits > 1 {
+        (partial_params.has_bias, partial_params.act) = (0, 0);
+    }
     let kernel = Kernel::new(Shader::Matmul, entry)
         .with("TRANS_A", f64::from(u8::from(spec.trans_a)))
         .with("TRANS_B", f64::from(u8::from(spec.trans_b)));
-    let groups = [s.n.div_ceil(tile) as u32, s.m.div_ceil(tile) as u32, batch];
-    gpu.dispatch(
-        &kernel,
-        &params,
-        &[
-            (first_binding, a.buffer()),
-            (first_binding + 1, b.buffer()),
-            (first_binding + 2, bias_buf),
-            (first_binding + 3, out.buffer()),
-        ],
-        groups,
-    );
+    if entry == "matmul_split_partial" {
+        gpu.dispatch(
+            &kernel,
+            &partial_params,
+            &[
+                (1, a.buffer()),
+                (2, b.buffer()),
+                (3, bias_buf),
+                (9, partial.buffer()),
+            ],
+            gpu.grid(splits * s.batch * s.m * s.n, 64),
+        );
+    } else {
+        let groups = [
+            s.n.div_ceil(tile[0]) as u32,
+            s.m.div_ceil(tile[1]) as u32,
+            as_u32("matmul", "batch × K splits", s.batch * splits)?,
+        ];
+        if groups[2] > gpu.limits().max_compute_workgroups_per_dimension {
+            return Err(Error::Invalid {
+                op: "matmul",
+                reason: format!("batch {} exceeds the adapter's workgroup grid", s.batch),
+            });
+        }
+        gpu.dispatch(
+            &kernel,
+            &partial_params,
+            &[
+                (first, a.buffer()),
+                (first + 1, b.buffer()),
+                (first + 2, bias_buf),
+                (first + 3, partial.buffer()),
+            ],
+            groups,
+        );
+    }
+    if splits > 1 {
+        gpu.dispatch(
+            &Kernel::new(Shader::Matmul, "matmul_split_reduce"),
+            &params,
+            &[(3, bias_buf), (4, out.buffer()), (9, partial.buffer())],
+            gpu.grid(s.batch * s.m * s.n, 64),
+        );
+    }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Launcher for `shaders/toy.wgsl`: 2-D toy samples from random draws.
 
+use super::data::onehot_from_uniform;
 use super::random::{RandomKey, normal, uniform};
 use super::{WORKGROUP_1D, as_u32};
 use crate::error::Result;
@@ -48,12 +49,45 @@ pub fn toy_sample_into(
     Ok(())
 }
 
+impl ToyKind {
+    /// Modes a point can be labelled with (its class); none for the swiss roll.
+    pub fn modes(self) -> Option<usize> {
+        match self {
+            ToyKind::EightGaussians => Some(8),
+            ToyKind::TwentyFiveGaussians => Some(25),
+            ToyKind::SwissRoll => None,
+        }
+    }
+}
+
 /// A batch of `n` points drawn with `key`: the mode choice and the noise come
 /// from two tagged sub-streams of it.
 pub fn toy_batch(gpu: &Gpu, kind: ToyKind, n: usize, key: RandomKey) -> Result<Tensor> {
+    Ok(toy_batch_labelled(gpu, kind, n, key, false)?.0)
+}
+
+/// As `toy_batch`, with `labelled` also each point's mode as a one-hot row
+/// [n, modes] (the mode the same uniform draw picked).
+pub fn toy_batch_labelled(
+    gpu: &Gpu,
+    kind: ToyKind,
+    n: usize,
+    key: RandomKey,
+    labelled: bool,
+) -> Result<(Tensor, Option<Tensor>)> {
     let u = uniform(gpu, &[n], key.substream(0xD0), 0.0, 1.0)?;
     let noise = normal(gpu, &[n, 2], key.substream(0xD1), 0.0, 1.0)?;
     let out = gpu.empty(&[n, 2])?;
     toy_sample_into(gpu, kind, &u, &noise, &out)?;
-    Ok(out)
+    let onehot = match (labelled, kind.modes()) {
+        (false, _) => None,
+        (true, Some(modes)) => Some(onehot_from_uniform(gpu, &u, modes)?),
+        (true, None) => {
+            return Err(crate::Error::Invalid {
+                op: "toy_batch",
+                reason: "the swiss roll has no modes to label points with".into(),
+            });
+        }
+    };
+    Ok((out, onehot))
 }

@@ -1,0 +1,103 @@
+//! Conditional GANs: on 8 gaussians with the mode index as the class, the
+//! samples of class k land on mode k, with either critic; column
+//! concatenation and slicing against their definition and gradients.
+
+use gpugan::autograd::{Var, grad, ops};
+use gpugan::gpu::kernels::toy::ToyKind;
+use gpugan::train::{CondCritic, LrDecay, TrainConfig, Trainer};
+
+use crate::common::{Rng, assert_close, gpu, read, upload};
+
+/// Fraction of samples whose nearest 8-gaussians mode is their class.
+fn on_their_mode(samples: &[f32]) -> f64 {
+    let centre = |k: usize| {
+        let a = k as f32 * std::f32::consts::FRAC_PI_4;
+        (2.0 * a.cos() / 2f32.sqrt(), 2.0 * a.sin() / 2f32.sqrt())
+    };
+    let hits = samples
+        .chunks(2)
+        .enumerate()
+        .filter(|(i, p)| {
+            let d = |k: usize| {
+                let (x, y) = centre(k);
+                (p[0] - x).powi(2) + (p[1] - y).powi(2)
+            };
+            (0..8).min_by(|&a, &b| d(a).total_cmp(&d(b))) == Some(i % 8)
+        })
+        .count();
+    hits as f64 / (samples.len() / 2) as f64
+}
+
+#[test]
+fn samples_of_class_k_land_on_mode_k() {
+    for (critic, steps) in [(CondCritic::Projection, 300), (CondCritic::Concat, 300)] {
+        let config = TrainConfig {
+            conditional: true,
+            cond_critic: critic,
+            steps,
+            lr_decay: LrDecay::Linear,
+            ..TrainConfig::toy_cpu(ToyKind::EightGaussians)
+        };
+        let mut t = Trainer::new(gpu(), config).unwrap();
+        assert_eq!(t.classes, 8);
+        for _ in 0..steps {
+            t.iteration().unwrap();
+        }
+        // Sample i has class i mod 8.
+        let share = on_their_mode(&t.fixed_samples(800, 1).unwrap());
+        eprintln!(
+            "{critic:?}: {:.1}% of samples on their class's mode",
+            100.0 * share
+        );
+        assert!(
+            share >= 0.90,
+            "{critic:?}: {:.1}% on their class's mode",
+            100.0 * share
+        );
+    }
+}
+
+#[test]
+fn concat_and_slice_columns_with_gradients() {
+    let mut rng = Rng::new(50);
+    let (a, b) = (rng.vec(3 * 4), rng.vec(3 * 2));
+    let va = Var::parameter(gpu(), upload(&a, &[3, 4]));
+    let vb = Var::parameter(gpu(), upload(&b, &[3, 2]));
+    let cat = ops::concat_cols(&va, &vb).unwrap();
+    let want: Vec<f64> = (0..18)
+        .map(|i| {
+            f64::from(if i % 6 < 4 {
+                a[i / 6 * 4 + i % 6]
+            } else {
+                b[i / 6 * 2 + i % 6 - 4]
+            })
+        })
+        .collect();
+    assert_close("concat_cols", &read(cat.value()), &want, 0.0);
+    // Σ w ⊙ slice(concat) has gradient w in the sliced columns, 0 elsewhere.
+    let mid = ops::slice_cols(&cat, 3, 2).unwrap();
+    let w = rng.vec(6);
+    let loss =
+        ops::sum_all(&ops::mul(&mid, &Var::constant(gpu(), upload(&w, &[3, 2]))).unwrap()).unwrap();
+    let g = grad(&loss, &[&va, &vb], false).unwrap();
+    let want_a: Vec<f64> = (0..12)
+        .map(|i| {
+            if i % 4 == 3 {
+                f64::from(w[i / 4 * 2])
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let want_b: Vec<f64> = (0..6)
+        .map(|i| {
+            if i % 2 == 0 {
+                f64::from(w[i / 2 * 2 + 1])
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    assert_close("d/da", &read(g[0].value()), &want_a, 0.0);
+    assert_close("d/db", &read(g[1].value()), &want_b, 0.0);
+}
