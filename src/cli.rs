@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use gpugan::AdapterChoice;
+use gpugan::bench::Workload;
 use gpugan::models::dcgan::DNorm;
 use gpugan::train::generate::PathMode;
 use gpugan::train::loss::LossKind;
-use gpugan::train::{CondCritic, DataSpec, LrDecay, OptKind, TrainConfig};
+use gpugan::train::{CondCritic, DataSpec, LrDecay, ModelKind, OptKind, TrainConfig};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -52,6 +53,18 @@ pub enum Command {
     Sample(SampleArgs),
     /// Rows of generated images along latent paths between random pairs
     Interpolate(InterpolateArgs),
+    /// Time the reference workloads (w1, w2: MLP WGAN-clip / WGAN-GP; w3: DCGAN-28 WGAN-GP; m: matmuls)
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// One workload (default: all)
+    #[arg(long, value_enum)]
+    pub workload: Option<Workload>,
+    /// Timed iterations per workload, after one warm-up
+    #[arg(long, default_value_t = 5)]
+    pub iters: usize,
 }
 
 #[derive(Args, Debug)]
@@ -142,6 +155,9 @@ pub struct TrainArgs {
     /// Hidden layers of both networks
     #[arg(long)]
     pub depth: Option<usize>,
+    /// Image networks: dcgan (convolutional) or mlp (fully connected)
+    #[arg(long, value_enum)]
+    pub model: Option<ModelKind>,
     /// DCGAN generator width (channels of its last hidden layer)
     #[arg(long)]
     pub g_width: Option<usize>,
@@ -213,6 +229,7 @@ impl TrainArgs {
             seed,
             hidden,
             depth,
+            model,
             g_width,
             d_width,
             d_norm,
@@ -256,6 +273,7 @@ impl TrainArgs {
             seed,
             hidden,
             depth,
+            model,
             g_width,
             d_width,
             d_norm,
@@ -337,6 +355,8 @@ mod tests {
                 "17",
                 "--d-width",
                 "19",
+                "--model",
+                "mlp",
                 "--d-norm",
                 "layer",
                 "--size",
@@ -370,6 +390,7 @@ mod tests {
             (7, 9, 11, 13, 15, 2)
         );
         assert_eq!((c.g_width, c.d_width, c.d_norm), (17, 19, DNorm::Layer));
+        assert_eq!(c.model, ModelKind::Mlp);
         assert_eq!((c.image_size, c.channels), (28, 1));
         assert_eq!(
             (c.out.to_str(), c.log_every, c.sample_every),

@@ -3,6 +3,7 @@
 //! The host only schedules work; see `shared/DESIGN.md` for the architecture.
 
 pub mod autograd;
+pub mod bench;
 pub mod data;
 pub mod error;
 pub mod gpu;

@@ -33,7 +33,41 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train(&cli.adapter.choice(), &args),
         Command::Sample(args) => sample(&cli.adapter.choice(), &args),
         Command::Interpolate(args) => interpolate(&cli.adapter.choice(), &args),
+        Command::Bench(args) => bench(&cli.adapter.choice(), &args),
     }
+}
+
+fn bench(choice: &gpugan::AdapterChoice, args: &cli::BenchArgs) -> anyhow::Result<()> {
+    use gpugan::bench::{Workload, matmul_lines, training_line};
+    let launched = std::time::Instant::now();
+    let gpu = gpugan::Gpu::new(choice)?;
+    let device_s = launched.elapsed().as_secs_f64();
+    println!("adapter: {} ({:?})", gpu.info().name, gpu.info().backend);
+    let mut first_workload = true;
+    let workloads = match args.workload {
+        Some(w) => vec![w],
+        None => vec![Workload::W1, Workload::W2, Workload::W3, Workload::M],
+    };
+    for w in workloads {
+        if w == Workload::M {
+            for line in matmul_lines(&gpu, args.iters)? {
+                println!("{line}");
+            }
+        } else {
+            let (line, first) = training_line(&gpu, w, args.iters)?;
+            println!("{line}");
+            if first_workload {
+                // Opening the device plus building, loading and the first
+                // iteration (pipelines compiled on first use, no cache).
+                println!(
+                    "start-up: launch to the end of the first iteration {:.1} s",
+                    device_s + first
+                );
+                first_workload = false;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// First Ctrl-C: the run finishes its iteration, saves a checkpoint and

@@ -3,6 +3,7 @@
 
 pub mod conditional;
 pub mod dcgan;
+pub mod mlp_gan;
 
 use crate::autograd::Var;
 use crate::error::Result;

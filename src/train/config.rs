@@ -16,6 +16,15 @@ pub enum LrDecay {
     Linear,
 }
 
+/// Network family for image data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelKind {
+    /// Convolutional (DCGAN), 28×28 or 64×64.
+    Dcgan,
+    /// Fully connected on flattened images (the WGAN paper's MLP GAN).
+    Mlp,
+}
+
 /// How a conditional critic sees the class.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum CondCritic {
@@ -107,6 +116,8 @@ pub struct TrainConfig {
     /// MLP width and hidden layers (toy data).
     pub hidden: usize,
     pub depth: usize,
+    /// Image networks: DCGAN (widths and critic normalisation below) or MLP.
+    pub model: ModelKind,
     /// DCGAN widths and critic normalisation (image data).
     pub g_width: usize,
     pub d_width: usize,
@@ -148,6 +159,7 @@ impl TrainConfig {
             seed: 0,
             hidden: 512,
             depth: 3,
+            model: ModelKind::Dcgan,
             g_width: 64,
             d_width: 64,
             d_norm: DNorm::None,
@@ -273,6 +285,9 @@ impl TrainConfig {
         }
         if self.conditional && self.data == DataSpec::Toy(ToyKind::SwissRoll) {
             return bad("--conditional needs class labels; toy:swissroll has none (its modes are not discrete)".into());
+        }
+        if self.model == ModelKind::Mlp && self.d_norm != DNorm::None {
+            return bad("--d-norm applies to the DCGAN critic; --model mlp has no normalisation in its critic".into());
         }
         if self.data.is_toy() && self.d_norm != DNorm::None {
             return bad("--d-norm applies to the convolutional critic of image data; toy critics are plain MLPs".into());

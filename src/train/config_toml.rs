@@ -90,6 +90,7 @@ impl TrainConfig {
         set("seed", Value::Integer(self.seed as i64));
         set("hidden", Value::Integer(self.hidden as i64));
         set("depth", Value::Integer(self.depth as i64));
+        set("model", Value::String(enum_name(&self.model)));
         set("g_width", Value::Integer(self.g_width as i64));
         set("d_width", Value::Integer(self.d_width as i64));
         set("d_norm", Value::String(enum_name(&self.d_norm)));
@@ -139,6 +140,7 @@ impl TrainConfig {
                 .ok_or_else(|| invalid("'seed' must be an integer".into()))?,
             hidden: k.usize("hidden")?,
             depth: k.usize("depth")?,
+            model: k.choice("model")?,
             g_width: k.usize("g_width")?,
             d_width: k.usize("d_width")?,
             d_norm: k.choice("d_norm")?,

@@ -11,5 +11,5 @@ pub mod plot;
 pub mod run;
 pub mod trainer;
 
-pub use config::{CondCritic, DataSpec, LrDecay, OptKind, TrainConfig};
+pub use config::{CondCritic, DataSpec, LrDecay, ModelKind, OptKind, TrainConfig};
 pub use trainer::{Metrics, Trainer};

@@ -245,8 +245,8 @@ fn run_loop(mut trainer: Trainer, mut folder: RunFolder, control: &RunControl) -
         trainer.iteration()?;
         let step = trainer.step;
         let finishing = step == config.steps || control.stopped();
-        let checkpointing = step % config.checkpoint_every == 0 || finishing;
-        if step % config.log_every == 0 || finishing || checkpointing {
+        let checkpointing = step.is_multiple_of(config.checkpoint_every) || finishing;
+        if step.is_multiple_of(config.log_every) || finishing || checkpointing {
             last = trainer.metrics()?;
             if ![last.d_loss, last.g_loss].iter().all(|v| v.is_finite()) {
                 let kept = saved.as_ref().map_or_else(
@@ -259,7 +259,7 @@ fn run_loop(mut trainer: Trainer, mut folder: RunFolder, control: &RunControl) -
                 });
             }
         }
-        if step % config.log_every == 0 || finishing {
+        if step.is_multiple_of(config.log_every) || finishing {
             let rate = (step - window.1) as f64 / window.0.elapsed().as_secs_f64();
             window = (Instant::now(), step);
             folder.log(step, &last, rate)?;
@@ -267,7 +267,7 @@ fn run_loop(mut trainer: Trainer, mut folder: RunFolder, control: &RunControl) -
             folder.loss_curve(&history)?;
             progress(step, config.steps, rate, &last, tty);
         }
-        if step % config.sample_every == 0 || finishing {
+        if step.is_multiple_of(config.sample_every) || finishing {
             write_samples(&trainer, &folder, step, real.as_deref())?;
         }
         if checkpointing {

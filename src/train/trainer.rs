@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::checkpoint::{self, Checkpoint};
-use super::config::{CondCritic, DataSpec, OptKind, TrainConfig};
+use super::config::{CondCritic, DataSpec, ModelKind, OptKind, TrainConfig};
 use super::loss::{LossKind, critic_loss, generator_loss, gradient_penalty, interpolate};
 use crate::autograd::ops::{concat_cols, mean_all, reshape, sub};
 use crate::autograd::{Var, grad, no_grad};
@@ -21,6 +21,7 @@ use crate::gpu::{Gpu, Tensor};
 use crate::models::Network;
 use crate::models::conditional::{ConcatImageCritic, ProjectionCritic};
 use crate::models::dcgan::{Critic, DcganShape, Generator};
+use crate::models::mlp_gan::{MlpCritic, MlpGenerator};
 use crate::nn::{Act, Init, Mlp};
 use crate::optim::{OptimConfig, Optimizer, clip_weights};
 
@@ -156,6 +157,32 @@ pub fn networks(
         };
         return Ok((Box::new(g), d));
     };
+    if config.model == ModelKind::Mlp {
+        let key_g = key(TAG_INIT_G);
+        let g = MlpGenerator::new(
+            gpu,
+            config.z_dim + classes,
+            [channels, height, width],
+            key_g,
+        )?;
+        let flat = channels * height * width;
+        let d_in = if concat {
+            [1, 1, flat + classes]
+        } else {
+            [channels, height, width]
+        };
+        let d = Box::new(MlpCritic::new(gpu, d_in, key(TAG_INIT_D))?);
+        let d: Box<dyn Network> = if project {
+            let features = d.parameters()[d.parameters().len() - 2].shape()[1];
+            let shape = [channels, height, width];
+            Box::new(ProjectionCritic::new(
+                gpu, d, &shape, classes, features, embed_key,
+            )?)
+        } else {
+            d
+        };
+        return Ok((Box::new(g), d));
+    }
     if height != width || !matches!(height, 28 | 64) {
         return Err(crate::Error::Invalid {
             op: "train",

@@ -101,3 +101,28 @@ fn concat_and_slice_columns_with_gradients() {
     assert_close("d/da", &read(g[0].value()), &want_a, 0.0);
     assert_close("d/db", &read(g[1].value()), &want_b, 0.0);
 }
+
+#[test]
+fn conditional_dcgan_on_embedded_labels_with_either_critic() {
+    use gpugan::train::DataSpec;
+    for critic in [CondCritic::Projection, CondCritic::Concat] {
+        let config = TrainConfig {
+            conditional: true,
+            cond_critic: critic,
+            g_width: 4,
+            d_width: 4,
+            batch_size: 8,
+            n_critic: 1,
+            ..TrainConfig::images_cpu(DataSpec::Embedded)
+        };
+        let mut t = Trainer::new(gpu(), config).unwrap();
+        assert_eq!(t.classes, 10, "Fashion-MNIST has ten classes");
+        for _ in 0..2 {
+            t.iteration().unwrap();
+        }
+        let m = t.metrics().unwrap();
+        assert!(m.d_loss.is_finite() && m.penalty > 0.0, "{critic:?}: {m:?}");
+        // A grid row per class: 8 columns × 10 classes.
+        assert_eq!(t.fixed_samples(80, 8).unwrap().len(), 80 * 28 * 28);
+    }
+}

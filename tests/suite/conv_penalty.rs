@@ -1,9 +1,11 @@
-//! Exact double backward through convolutions: the gradient-penalty gradient
-//! of a small conv critic (conv → leaky ReLU → conv → leaky ReLU → linear)
-//! on the GPU against central finite differences of a CPU (f64) penalty.
+//! Exact double backward through convolutions and layer norm: the
+//! gradient-penalty gradient of a small conv critic (conv → leaky ReLU →
+//! conv → layer norm → leaky ReLU → linear) on the GPU against central
+//! finite differences of a CPU (f64) penalty.
 
 use gpugan::autograd::{Var, grad, ops};
 use gpugan::gpu::kernels::conv::{Conv2dSpec, conv2d_shape};
+use gpugan::nn::LayerNorm;
 use gpugan::train::loss::{NORM_EPS, gradient_penalty};
 
 use crate::common::{Rng, assert_close, gpu, upload};
@@ -19,14 +21,19 @@ const X: [usize; 4] = [3, 1, 8, 8];
 const W1: [usize; 4] = [4, 1, 3, 3];
 const W2: [usize; 4] = [6, 4, 3, 3];
 const FLAT: usize = 6 * 2 * 2;
+/// torch.nn.LayerNorm's default, as gpugan's.
+const LN_EPS: f32 = 1e-5;
 
-/// The critic's parameters in the order W1, b1, W2, b2, W3, b3.
+/// The critic's parameters in the order W1, b1, W2, b2, γ, β (layer norm
+/// over [6, 2, 2]), W3, b3.
 fn param_shapes() -> Vec<Vec<usize>> {
     vec![
         W1.to_vec(),
         vec![4],
         W2.to_vec(),
         vec![6],
+        vec![6, 2, 2],
+        vec![6, 2, 2],
         vec![1, FLAT],
         vec![1],
     ]
@@ -64,12 +71,39 @@ fn cpu_penalty(x: &[f64], p: &[Vec<f64>]) -> f64 {
         &p[3],
         s2.oh * s2.ow,
     );
-    // D = W3·flatten(leaky(pre2)) + b3; ∂D/∂h2 is W3 for every sample.
-    let g_pre2: Vec<f64> = pre2
+    // Layer norm per sample: x̂ = (pre2 − μ)/σ, y = γ x̂ + β.
+    let (gamma, beta) = (&p[4], &p[5]);
+    let mut x_hat = vec![0.0; pre2.len()];
+    let mut sigma = vec![0.0; X[0]];
+    for (b, row) in pre2.chunks(FLAT).enumerate() {
+        let mean = row.iter().sum::<f64>() / FLAT as f64;
+        let var = row.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / FLAT as f64;
+        sigma[b] = (var + f64::from(LN_EPS)).sqrt();
+        for (j, v) in row.iter().enumerate() {
+            x_hat[b * FLAT + j] = (v - mean) / sigma[b];
+        }
+    }
+    let y: Vec<f64> = x_hat
         .iter()
         .enumerate()
-        .map(|(i, &v)| p[4][i % FLAT] * leaky_grad(v))
+        .map(|(i, v)| gamma[i % FLAT] * v + beta[i % FLAT])
         .collect();
+    // D = W3·flatten(leaky(y)) + b3; ∂D/∂h2 is W3 for every sample.
+    let g_x_hat: Vec<f64> = y
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| p[6][i % FLAT] * leaky_grad(v) * gamma[i % FLAT])
+        .collect();
+    // Through the normalisation: (g − mean(g) − x̂·mean(g ⊙ x̂)) / σ per sample.
+    let mut g_pre2 = vec![0.0; pre2.len()];
+    for b in 0..X[0] {
+        let (g, xh) = (&g_x_hat[b * FLAT..][..FLAT], &x_hat[b * FLAT..][..FLAT]);
+        let mean_g = g.iter().sum::<f64>() / FLAT as f64;
+        let mean_gx = g.iter().zip(xh).map(|(a, c)| a * c).sum::<f64>() / FLAT as f64;
+        for j in 0..FLAT {
+            g_pre2[b * FLAT + j] = (g[j] - mean_g - xh[j] * mean_gx) / sigma[b];
+        }
+    }
     let g_h1 = twin::conv2d_backward_input(&g_pre2, &p[2], None, &s2, 2, 1);
     let g_pre1: Vec<f64> = g_h1
         .iter()
@@ -107,17 +141,17 @@ fn conv_critic_penalty_gradient_matches_finite_differences() {
         .zip(param_shapes())
         .map(|(v, s)| Var::parameter(gpu(), upload(v, &s)))
         .collect();
+    let ln = LayerNorm::new(gpu(), &[6, 2, 2]).unwrap();
+    assert_eq!(ln.eps, LN_EPS);
     let critic = |x: &Var| -> gpugan::Result<Var> {
         let h = ops::leaky_relu(
             &ops::add_channel_bias(&ops::conv2d(x, &vars[0], SPEC)?, &vars[1])?,
             SLOPE as f32,
         )?;
-        let h = ops::leaky_relu(
-            &ops::add_channel_bias(&ops::conv2d(&h, &vars[2], SPEC)?, &vars[3])?,
-            SLOPE as f32,
-        )?;
+        let pre2 = ops::add_channel_bias(&ops::conv2d(&h, &vars[2], SPEC)?, &vars[3])?;
+        let h = ops::leaky_relu(&ln.forward_with(&pre2, &vars[4], &vars[5])?, SLOPE as f32)?;
         let flat = ops::reshape(&h, &[X[0], FLAT])?;
-        ops::add_bias(&ops::matmul(&flat, &vars[4], false, true)?, &vars[5])
+        ops::add_bias(&ops::matmul(&flat, &vars[6], false, true)?, &vars[7])
     };
     let x_var = Var::constant(gpu(), upload(&x, &X));
     let penalty = gradient_penalty(&x_var, LAMBDA as f32, critic).unwrap();

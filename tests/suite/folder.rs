@@ -49,7 +49,7 @@ fn images_of_any_size_are_cropped_resized_and_channel_major() {
             let channel = &image(i)[c * plane..(c + 1) * plane];
             let worst = channel
                 .iter()
-                .map(|&v| (v as i32 - want as i32).abs())
+                .map(|&v| (i32::from(v) - want).abs())
                 .max()
                 .unwrap();
             assert!(worst <= tol, "image {i} channel {c}: off by {worst}");

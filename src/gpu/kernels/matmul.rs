@@ -158,7 +158,7 @@ fn plan(s: &MatmulShape) -> (&'static str, [usize; 2], u32, usize, usize) {
         let (splits, chunk) = k_splits(wanted, s.k, THIN_MIN_CHUNK);
         return ("matmul_split_partial", [0, 0], 1, splits, chunk);
     }
-    let vec4 = s.m % 4 == 0 && s.n % 4 == 0 && s.k % 4 == 0;
+    let vec4 = s.m.is_multiple_of(4) && s.n.is_multiple_of(4) && s.k.is_multiple_of(4);
     let (entry, tile, binding) = if vec4 {
         ("matmul_forward_vec4", [64, 64], 5)
     } else {

@@ -1,0 +1,170 @@
+//! Fully connected GANs on flattened images, as in the WGAN paper's MLP
+//! experiments (the performance issue's W1 and W2 workloads):
+//!
+//! G: z → 128 → 256 → 512 → 1024 → C·H·W, BatchNorm1d after the 256, 512 and
+//! 1024 layers, LeakyReLU(0.2) after every hidden layer, tanh out.
+//! D: C·H·W → 512 → 256 → 1 with LeakyReLU(0.2).
+
+use super::Network;
+use crate::autograd::Var;
+use crate::autograd::ops::{leaky_relu, reshape, tanh};
+use crate::error::Result;
+use crate::gpu::kernels::random::RandomKey;
+use crate::gpu::{Gpu, Tensor};
+use crate::nn::{BatchNorm2d, Init, Linear};
+
+const SLOPE: f32 = 0.2;
+const G_HIDDEN: [usize; 4] = [128, 256, 512, 1024];
+const D_HIDDEN: [usize; 2] = [512, 256];
+
+fn layer_key(key: RandomKey, i: usize) -> RandomKey {
+    RandomKey {
+        seed: key.seed,
+        stream: key.stream + i as u64,
+    }
+}
+
+/// BatchNorm1d over [B, F] as BatchNorm2d over [B, F, 1, 1] (the same
+/// statistics: per feature over the batch).
+fn batch_norm_1d(bn: &BatchNorm2d, h: &Var, training: bool, w: &Var, b: &Var) -> Result<Var> {
+    let shape = h.shape().to_vec();
+    let y = bn.forward_with(&reshape(h, &[shape[0], shape[1], 1, 1])?, training, w, b)?;
+    reshape(&y, &shape)
+}
+
+pub struct MlpGenerator {
+    layers: Vec<Linear>,
+    /// Batch norm after hidden layer i, when it has one.
+    norms: Vec<Option<BatchNorm2d>>,
+    image_shape: [usize; 3],
+}
+
+impl MlpGenerator {
+    pub fn new(gpu: &Gpu, z_dim: usize, image_shape: [usize; 3], key: RandomKey) -> Result<Self> {
+        let out: usize = image_shape.iter().product();
+        let sizes: Vec<usize> = [z_dim].into_iter().chain(G_HIDDEN).chain([out]).collect();
+        let layers = sizes
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| Linear::new(gpu, w[0], w[1], Init::PyTorch, layer_key(key, i)))
+            .collect::<Result<_>>()?;
+        let norms = G_HIDDEN
+            .iter()
+            .map(|&f| (f >= 256).then(|| BatchNorm2d::new(gpu, f)).transpose())
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            layers,
+            norms,
+            image_shape,
+        })
+    }
+}
+
+impl Network for MlpGenerator {
+    fn parameters(&self) -> Vec<Var> {
+        let mut p = Vec::new();
+        for (i, layer) in self.layers.iter().enumerate() {
+            p.extend([layer.weight.clone(), layer.bias.clone()]);
+            if let Some(Some(bn)) = self.norms.get(i) {
+                p.extend(bn.parameters());
+            }
+        }
+        p
+    }
+
+    fn parameter_names(&self) -> Vec<String> {
+        let mut n = Vec::new();
+        for i in 0..self.layers.len() {
+            n.extend([
+                format!("net.{i}.linear.weight"),
+                format!("net.{i}.linear.bias"),
+            ]);
+            if let Some(Some(_)) = self.norms.get(i) {
+                n.extend([format!("net.{i}.norm.weight"), format!("net.{i}.norm.bias")]);
+            }
+        }
+        n
+    }
+
+    fn buffers(&self) -> Vec<(String, Tensor)> {
+        let mut b = Vec::new();
+        for (i, norm) in self.norms.iter().enumerate() {
+            if let Some(bn) = norm {
+                b.extend(bn.buffers(&format!("net.{i}.norm")));
+            }
+        }
+        b
+    }
+
+    fn forward_with(&self, z: &Var, p: &[Var], training: bool) -> Result<Var> {
+        let mut h = z.clone();
+        let mut k = 0;
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter().enumerate() {
+            h = layer.forward_with(&h, &p[k], &p[k + 1])?;
+            k += 2;
+            if i == last {
+                break;
+            }
+            if let Some(bn) = &self.norms[i] {
+                h = batch_norm_1d(bn, &h, training, &p[k], &p[k + 1])?;
+                k += 2;
+            }
+            h = leaky_relu(&h, SLOPE)?;
+        }
+        let [c, hh, w] = self.image_shape;
+        reshape(&tanh(&h)?, &[z.shape()[0], c, hh, w])
+    }
+}
+
+pub struct MlpCritic {
+    layers: Vec<Linear>,
+}
+
+impl MlpCritic {
+    pub fn new(gpu: &Gpu, image_shape: [usize; 3], key: RandomKey) -> Result<Self> {
+        let inputs: usize = image_shape.iter().product();
+        let sizes: Vec<usize> = [inputs].into_iter().chain(D_HIDDEN).chain([1]).collect();
+        let layers = sizes
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| Linear::new(gpu, w[0], w[1], Init::PyTorch, layer_key(key, i)))
+            .collect::<Result<_>>()?;
+        Ok(Self { layers })
+    }
+}
+
+impl Network for MlpCritic {
+    fn parameters(&self) -> Vec<Var> {
+        self.layers
+            .iter()
+            .flat_map(|l| [l.weight.clone(), l.bias.clone()])
+            .collect()
+    }
+
+    fn parameter_names(&self) -> Vec<String> {
+        (0..self.layers.len())
+            .flat_map(|i| {
+                [
+                    format!("net.{}.weight", 2 * i),
+                    format!("net.{}.bias", 2 * i),
+                ]
+            })
+            .collect()
+    }
+
+    fn forward_with(&self, x: &Var, p: &[Var], training: bool) -> Result<Var> {
+        let last = self.layers.len() - 1;
+        let h = self.features_with(x, p, training)?;
+        self.layers[last].forward_with(&h, &p[2 * last], &p[2 * last + 1])
+    }
+
+    fn features_with(&self, x: &Var, p: &[Var], _training: bool) -> Result<Var> {
+        let b = x.shape()[0];
+        let mut h = reshape(x, &[b, x.value().len() / b])?;
+        for (i, layer) in self.layers[..self.layers.len() - 1].iter().enumerate() {
+            h = leaky_relu(&layer.forward_with(&h, &p[2 * i], &p[2 * i + 1])?, SLOPE)?;
+        }
+        Ok(h)
+    }
+}
