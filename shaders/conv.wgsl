@@ -51,47 +51,53 @@ fn element_index(wg: vec3<u32>, lid: vec3<u32>, groups: vec3<u32>) -> u32 {
 fn im2col_forward(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let e = element_index(wg, lid, groups);
+    // Grid: x over the row's B·OH·OW entries (sample-major), z = row k of
+    // cols (channel and tap): k's decomposition is uniform across the
+    // workgroup, and an entry costs two divisions (lavapipe has no vector
+    // integer division; the flat index took eight).
     let plane = p.oh * p.ow;
-    let taps = p.kh * p.kw;
-    if e >= p.batch * p.c * taps * plane {
+    let e = wg.x * WORKGROUP + lid.x;
+    if e >= p.batch * plane {
         return;
     }
-    let pix = e % plane;
-    let b = (e / plane) % p.batch;
-    let k = e / (plane * p.batch);
+    let b = e / plane;
+    let pix = e - b * plane;
+    let k = wg.z;
+    let taps = p.kh * p.kw;
     let c = k / taps;
-    let iy = i32((pix / p.ow) * p.stride + (k % taps) / p.kw) - i32(p.pad);
-    let ix = i32((pix % p.ow) * p.stride + k % p.kw) - i32(p.pad);
+    let tap = k - c * taps;
+    let ky = tap / p.kw;
+    let kx = tap - ky * p.kw;
+    let oy = pix / p.ow;
+    let ox = pix - oy * p.ow;
+    let iy = i32(oy * p.stride + ky) - i32(p.pad);
+    let ix = i32(ox * p.stride + kx) - i32(p.pad);
     let inside = iy >= 0 && ix >= 0 && u32(iy) < p.h && u32(ix) < p.w;
     let idx = ((b * p.c + c) * p.h + u32(max(iy, 0))) * p.w + u32(max(ix, 0));
-    dst[e] = select(0.0, src[min(idx, arrayLength(&src) - 1u)], inside);
+    dst[(k * p.batch + b) * plane + pix] = select(0.0, src[min(idx, arrayLength(&src) - 1u)], inside);
 }
 
-// One invocation per element of x: sums the cols entries that tap it.
 @compute @workgroup_size(WORKGROUP)
 fn col2im_forward(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
 ) {
-    let e = element_index(wg, lid, groups);
-    if e >= p.batch * p.c * p.h * p.w {
+    // Grid: x over the B·H·W pixels of channel c = z, sample-major.
+    let e = wg.x * WORKGROUP + lid.x;
+    if e >= p.batch * p.h * p.w {
         return;
     }
-    let ix = e % p.w;
-    let iy = (e / p.w) % p.h;
-    let c = (e / (p.w * p.h)) % p.c;
-    let b = e / (p.w * p.h * p.c);
+    let c = wg.z;
+    let b = e / (p.h * p.w);
+    let pix = e - b * p.h * p.w;
+    let iy = pix / p.w;
+    let ix = pix - iy * p.w;
     let plane = p.oh * p.ow;
     let taps = p.kh * p.kw;
     let col_base = c * taps;
     let row_len = p.batch * plane;
     let pix_base = b * plane;
-    // Tap i reaches iy from output row oy = (iy + pad − i) / stride when that
-    // divides exactly: i runs over one phase, i ≡ (iy + pad) mod stride.
     let ty = iy + p.pad;
     let tx = ix + p.pad;
     var sum = 0.0;
@@ -107,11 +113,9 @@ fn col2im_forward(
             }
         }
     }
-    dst[e] = sum;
+    dst[(b * p.c + c) * p.h * p.w + pix] = sum;
 }
 
-// t [batch, c, plane] ↔ t' [c, batch, plane]; p.h·p.w is the plane. With
-// UNFOLD the source is t' and the destination t.
 override UNFOLD: bool = false;
 
 @compute @workgroup_size(WORKGROUP)

@@ -192,10 +192,38 @@ fn launch(gpu: &Gpu, entry: &'static str, p: &Params, invocations: usize, bufs: 
 }
 
 /// cols [C·KH·KW, B·OH·OW] of x.
+/// Launches `entry` over a 2-D grid: x covers a row of `row` elements, z
+/// indexes the `rows` (so the kernel's per-row index math is uniform).
+fn launch_rows(
+    gpu: &Gpu,
+    entry: &'static str,
+    p: &Params,
+    row: usize,
+    rows: usize,
+    bufs: &[(u32, &Tensor)],
+) -> Result<()> {
+    let max = gpu.limits().max_compute_workgroups_per_dimension as usize;
+    let (x, y, z) = (row.div_ceil(WORKGROUP_1D as usize), 1, rows);
+    if x > max || z > max {
+        return Err(Error::Invalid {
+            op: "conv",
+            reason: format!(
+                "{entry}: grid {x}×{y}×{z} exceeds the adapter's {max} workgroups per dimension"
+            ),
+        });
+    }
+    let bound: Vec<(u32, &wgpu::Buffer)> = bufs.iter().map(|&(b, t)| (b, t.buffer())).collect();
+    let kernel = Kernel::new(Shader::Conv, entry);
+    gpu.dispatch(&kernel, p, &bound, [x as u32, y as u32, z as u32]);
+    Ok(())
+}
+
 fn im2col(gpu: &Gpu, x: &Tensor, s: &ConvShape, spec: Conv2dSpec) -> Result<Tensor> {
-    let cols = gpu.empty(&[s.c * s.kh * s.kw, s.batch * s.oh * s.ow])?;
+    let rows = s.c * s.kh * s.kw;
+    let cols = gpu.empty(&[rows, s.batch * s.oh * s.ow])?;
     let p = params(s, spec, false, Activation::None)?;
-    launch(gpu, "im2col_forward", &p, cols.len(), &[(1, x), (2, &cols)]);
+    let row = s.batch * s.oh * s.ow;
+    launch_rows(gpu, "im2col_forward", &p, row, rows, &[(1, x), (2, &cols)])?;
     Ok(cols)
 }
 
@@ -239,8 +267,8 @@ fn col2im_into(
     out: &Tensor,
 ) -> Result<()> {
     let p = params(s, spec, false, Activation::None)?;
-    launch(gpu, "col2im_forward", &p, out.len(), &[(1, cols), (2, out)]);
-    Ok(())
+    let row = s.batch * s.h * s.w;
+    launch_rows(gpu, "col2im_forward", &p, row, s.c, &[(1, cols), (2, out)])
 }
 
 /// t ← act(t + bias per channel), in place; nothing to do without either.
