@@ -103,7 +103,8 @@ fn batched_and_broadcast_operands() {
 fn thin_and_split_k_shapes() {
     // M or N below 8 take the one-output-per-invocation kernel; outputs with
     // few tiles split K into chunks (partial sums + reduce) in the tiled
-    // kernels too. Bias and an activation check the reduce pass's epilogue.
+    // kernels too (on lavapipe: fewer than 4 tiles; (64, 64, 1024) and
+    // (17, 30, 1000) split in the vec4 and the scalar kernel). Bias and an activation check the reduce pass's epilogue.
     // DCGAN cases: a generator's last 3×3 conv (M = 1), weight gradients.
     let mut rng = Rng::new(6);
     let cases = [
@@ -112,6 +113,7 @@ fn thin_and_split_k_shapes() {
         (8, 16, 6272),
         (33, 40, 517),
         (64, 64, 1024),
+        (17, 30, 1000),
         (32, 256, 1568),
         (1, 1, 1),
     ];
@@ -127,6 +129,7 @@ fn thin_and_split_k_shapes() {
     check(&mut rng, (Some(3), None), 5, 9, 1000, true, spec);
     check(&mut rng, (None, Some(2)), 12, 4, 700, true, spec);
     check(&mut rng, (Some(2), Some(2)), 36, 20, 800, true, spec);
+    check(&mut rng, (Some(2), None), 9, 20, 900, true, spec);
     check(&mut rng, (Some(2), None), 17, 9, 300, true, spec);
 }
 
