@@ -162,7 +162,10 @@ fn k_splits(wanted: usize, k: usize, min_chunk: usize) -> (usize, usize) {
 
 /// The kernel for one matmul and how K is split: (entry, output elements per
 /// workgroup along N and M, first binding, splits, chunk).
-fn plan(s: &MatmulShape, target_workgroups: usize) -> (&'static str, [usize; 2], u32, usize, usize) {
+fn plan(
+    s: &MatmulShape,
+    target_workgroups: usize,
+) -> (&'static str, [usize; 2], u32, usize, usize) {
     let outputs = s.batch * s.m * s.n;
     if s.m < 8 || s.n < 8 {
         let wanted = THIN_TARGET_INVOCATIONS.div_ceil(outputs);
