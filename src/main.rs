@@ -143,7 +143,14 @@ fn train(choice: &gpugan::AdapterChoice, args: &cli::TrainArgs) -> anyhow::Resul
         gpugan::train::checkpoint::Checkpoint::read(&latest)?;
         let gpu = gpugan::Gpu::new(choice)?;
         let control = stop_on_ctrl_c();
-        let summary = gpugan::train::run::resume(&gpu, run_dir, args.steps, &control)?;
+        let changes = gpugan::train::run::ResumeChanges {
+            steps: args.steps,
+            log_every: args.log_every,
+            sample_every: args.sample_every,
+            checkpoint_every: args.checkpoint_every,
+            keep: args.keep,
+        };
+        let summary = gpugan::train::run::resume(&gpu, run_dir, &changes, &control)?;
         return report(&summary);
     }
     args.config(false).validate()?;

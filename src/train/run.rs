@@ -205,20 +205,35 @@ pub fn train_with(gpu: &Gpu, config: TrainConfig, control: &RunControl) -> Resul
     run_loop(trainer, folder, control)
 }
 
-/// Continues the run in `run_dir` from its newest checkpoint, until `steps`
-/// (None: the run's own step count). Its config is the checkpoint's.
+/// What a resumed run may change: how long it runs and what it writes,
+/// nothing that changes the arithmetic. None keeps the checkpoint's value.
+#[derive(Clone, Debug, Default)]
+pub struct ResumeChanges {
+    pub steps: Option<u64>,
+    pub log_every: Option<u64>,
+    pub sample_every: Option<u64>,
+    pub checkpoint_every: Option<u64>,
+    pub keep: Option<usize>,
+}
+
+/// Continues the run in `run_dir` from its newest checkpoint with the
+/// checkpoint's config, changed only as `changes` says.
 pub fn resume(
     gpu: &Gpu,
     run_dir: &Path,
-    steps: Option<u64>,
+    changes: &ResumeChanges,
     control: &RunControl,
 ) -> Result<Summary> {
     let ckpt = Checkpoint::read(&checkpoint::latest(run_dir)?)?;
     let mut config = ckpt.config()?;
     config.out = run_dir.to_path_buf();
-    if let Some(steps) = steps {
-        config.steps = steps;
-    }
+    let c = changes.clone();
+    config.steps = c.steps.unwrap_or(config.steps);
+    config.log_every = c.log_every.unwrap_or(config.log_every);
+    config.sample_every = c.sample_every.unwrap_or(config.sample_every);
+    config.checkpoint_every = c.checkpoint_every.unwrap_or(config.checkpoint_every);
+    config.keep = c.keep.unwrap_or(config.keep);
+    config.validate()?;
     let trainer = Trainer::resume(gpu, &ckpt, config.clone())?;
     eprintln!(
         "resuming {} at step {} of {}",
@@ -244,7 +259,9 @@ fn run_loop(mut trainer: Trainer, mut folder: RunFolder, control: &RunControl) -
     while trainer.step < config.steps {
         trainer.iteration()?;
         let step = trainer.step;
-        let finishing = step == config.steps || control.stopped();
+        // Read the flag once: a stop must both checkpoint and end the loop.
+        let stop = control.stopped();
+        let finishing = step == config.steps || stop;
         let checkpointing = step.is_multiple_of(config.checkpoint_every) || finishing;
         if step.is_multiple_of(config.log_every) || finishing || checkpointing {
             last = trainer.metrics()?;
@@ -273,7 +290,7 @@ fn run_loop(mut trainer: Trainer, mut folder: RunFolder, control: &RunControl) -
         if checkpointing {
             saved = Some(folder.checkpoint(&trainer, config.keep)?);
         }
-        if control.stopped() && step < config.steps {
+        if stop && step < config.steps {
             interrupted = true;
             break;
         }

@@ -212,3 +212,65 @@ fn prune_keeps_the_newest() {
         checkpoint::path_for(&dir, 20)
     );
 }
+
+#[test]
+fn a_stopped_run_saves_and_resumes_to_the_end() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    use gpugan::train::run::{ResumeChanges, RunControl, resume, train_with};
+
+    let dir = temp_dir("stop");
+    let config = TrainConfig {
+        out: dir.clone(),
+        steps: 6,
+        log_every: 2,
+        sample_every: 100,
+        checkpoint_every: 100,
+        ..toy(16)
+    };
+    // The flag is already up: the run finishes its first iteration, saves, stops.
+    let stop = RunControl {
+        stop: Some(Arc::new(AtomicBool::new(true))),
+    };
+    let first = train_with(gpu(), config, &stop).unwrap();
+    assert!(first.interrupted);
+    assert_eq!(first.steps, 1);
+    assert_eq!(first.checkpoint, Some(checkpoint::path_for(&dir, 1)));
+    let rest = resume(
+        gpu(),
+        &dir,
+        &ResumeChanges::default(),
+        &RunControl::default(),
+    )
+    .unwrap();
+    assert!(!rest.interrupted);
+    assert_eq!((rest.first_step, rest.steps), (1, 6));
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    let steps: Vec<&str> = metrics
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        ["1", "2", "4", "6"],
+        "one row per logged step, none repeated"
+    );
+
+    // Longer, logging every step: the arithmetic settings stay the run's.
+    let changes = ResumeChanges {
+        steps: Some(8),
+        log_every: Some(1),
+        ..ResumeChanges::default()
+    };
+    let more = resume(gpu(), &dir, &changes, &RunControl::default()).unwrap();
+    assert_eq!((more.first_step, more.steps), (6, 8));
+    let metrics = std::fs::read_to_string(dir.join("metrics.csv")).unwrap();
+    assert_eq!(metrics.lines().count(), 1 + 4 + 2);
+    let config = std::fs::read_to_string(dir.join("config.toml")).unwrap();
+    assert!(
+        config.contains("log_every = 1") && config.contains("steps = 8"),
+        "{config}"
+    );
+}
