@@ -8,9 +8,7 @@
 //! 64×64 adds one more stride-2 stage on each side (4×4 start, ConvT to C).
 
 use super::Network;
-use crate::autograd::ops::{
-    add_channel_bias, conv_transpose2d, conv2d, leaky_relu, relu, reshape, tanh,
-};
+use crate::autograd::ops::{conv_transpose2d_bias, conv2d_bias, leaky_relu, relu, reshape, tanh};
 use crate::autograd::{Var, ops};
 use crate::error::{Error, Result};
 use crate::gpu::kernels::conv::Conv2dSpec;
@@ -122,12 +120,11 @@ impl ConvLayer {
     }
 
     fn forward(&self, x: &Var, w: &Var, b: &Var) -> Result<Var> {
-        let y = if self.transposed {
-            conv_transpose2d(x, w, self.spec)?
+        if self.transposed {
+            conv_transpose2d_bias(x, w, b, self.spec)
         } else {
-            conv2d(x, w, self.spec)?
-        };
-        add_channel_bias(&y, b)
+            conv2d_bias(x, w, b, self.spec)
+        }
     }
 }
 

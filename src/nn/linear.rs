@@ -1,7 +1,7 @@
 //! `Linear`: y = x·Wᵀ + b with W stored [out, in] as in PyTorch.
 
 use crate::autograd::Var;
-use crate::autograd::ops::{add_bias, matmul};
+use crate::autograd::ops::linear;
 use crate::error::Result;
 use crate::gpu::kernels::fill::full;
 use crate::gpu::kernels::random::{RandomKey, normal, uniform};
@@ -72,6 +72,6 @@ impl Linear {
 
     /// The layer with other parameter vars (detached copies, for instance).
     pub fn forward_with(&self, x: &Var, weight: &Var, bias: &Var) -> Result<Var> {
-        add_bias(&matmul(x, weight, false, true)?, bias)
+        linear(x, weight, bias)
     }
 }

@@ -54,6 +54,12 @@ fn check(case: &Case, rng: &mut Rng) {
         .map(|(v, s)| Var::input(gpu(), upload(v, s)))
         .collect();
     let y = (case.gpu)(&vars).unwrap();
+    assert_close(
+        &format!("{} forward", case.name),
+        &read(y.value()),
+        &out,
+        GRAD_TOL,
+    );
     let w_var = Var::constant(gpu(), upload(&w, y.shape()));
     let loss = ops::sum_all(&ops::mul(&y, &w_var).unwrap()).unwrap();
     let grads = grad(&loss, &vars.iter().collect::<Vec<_>>(), false).unwrap();
@@ -447,6 +453,10 @@ fn conv_cases() -> Vec<Case> {
     let s = conv2d_shape(&xs, &ws, spec).unwrap();
     let ys = s.output();
     let (st, pd) = (spec.stride, spec.padding);
+    // The transposed conv of ys-shaped input: the conv whose input gradient
+    // it is has a 5×3 input (not 5×4: stride 2 loses the last column).
+    let st_t = gpugan::gpu::kernels::conv::conv_transpose2d_shape(&ys, &ws, spec).unwrap();
+    assert_eq!(st_t.output(), ys);
     vec![
         case(
             "conv2d",
@@ -485,6 +495,46 @@ fn conv_cases() -> Vec<Case> {
                 vec![
                     twin::conv2d_backward_input(&x[1], w, None, &s, st, pd),
                     twin::conv2d(&x[0], w, None, &s, st, pd),
+                ]
+            }),
+        ),
+        case(
+            "conv2d_bias",
+            &[&xs, &ws, &[4]],
+            false,
+            Box::new(move |v| ops::conv2d_bias(&v[0], &v[1], &v[2], spec)),
+            Box::new(move |x| twin::conv2d(&x[0], &x[1], Some(&x[2]), &s, st, pd)),
+            Box::new(move |x, w| {
+                let plane = s.oh * s.ow;
+                let mut db = vec![0.0; 4];
+                w.iter()
+                    .enumerate()
+                    .for_each(|(i, g)| db[(i / plane) % 4] += g);
+                vec![
+                    twin::conv2d_backward_input(w, &x[1], None, &s, st, pd),
+                    twin::conv2d_backward_weight(&x[0], w, &s, st, pd),
+                    db,
+                ]
+            }),
+        ),
+        case(
+            "conv_transpose2d_bias",
+            &[&ys, &ws, &[3]],
+            false,
+            Box::new(move |v| ops::conv_transpose2d_bias(&v[0], &v[1], &v[2], spec)),
+            Box::new(move |x| {
+                twin::conv2d_backward_input(&x[0], &x[1], Some(&x[2]), &st_t, st, pd)
+            }),
+            Box::new(move |x, w| {
+                let plane = st_t.h * st_t.w;
+                let mut db = vec![0.0; 3];
+                w.iter()
+                    .enumerate()
+                    .for_each(|(i, g)| db[(i / plane) % 3] += g);
+                vec![
+                    twin::conv2d(w, &x[1], None, &st_t, st, pd),
+                    twin::conv2d_backward_weight(w, &x[0], &st_t, st, pd),
+                    db,
                 ]
             }),
         ),
@@ -532,6 +582,39 @@ fn matmul_gradients_every_transpose() {
     for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
         check(&matmul_case(ta, tb), &mut rng);
     }
+}
+
+#[test]
+fn linear_gradients() {
+    // x [5, 7] · W[3, 7]ᵀ + b[3]: the fused Linear op.
+    let (m, n, k) = (5, 3, 7);
+    let case = case(
+        "linear",
+        &[&[m, k], &[n, k], &[n]],
+        false,
+        Box::new(|v| ops::linear(&v[0], &v[1], &v[2])),
+        Box::new(move |x| {
+            let mut y = matmul64(&x[0], &x[1], (m, n, k), false, true);
+            y.iter_mut()
+                .enumerate()
+                .for_each(|(i, v)| *v += x[2][i % n]);
+            y
+        }),
+        Box::new(move |x, w| {
+            let mut grads = vec![vec![0.0; m * k], vec![0.0; n * k], vec![0.0; n]];
+            for i in 0..m {
+                for j in 0..n {
+                    grads[2][j] += w[i * n + j];
+                    for kk in 0..k {
+                        grads[0][i * k + kk] += w[i * n + j] * x[1][j * k + kk];
+                        grads[1][j * k + kk] += x[0][i * k + kk] * w[i * n + j];
+                    }
+                }
+            }
+            grads
+        }),
+    );
+    check(&case, &mut Rng::new(84));
 }
 
 #[test]

@@ -8,9 +8,11 @@ use super::when;
 use crate::autograd::var::Var;
 use crate::error::Result;
 use crate::gpu::kernels::conv::{
-    Conv2dSpec, conv2d as conv2d_kernel, conv2d_backward_input_into, conv2d_backward_weight_into,
+    Conv2dSpec, conv_transpose2d_into, conv2d as conv2d_kernel, conv2d_backward_input_into,
+    conv2d_backward_weight_into,
 };
 use crate::gpu::kernels::fill::repeat_channels_into;
+use crate::gpu::kernels::matmul::Activation;
 
 /// y = conv2d(x, w): x [B, C, H, W], w [O, C, KH, KW].
 pub fn conv2d(x: &Var, w: &Var, spec: Conv2dSpec) -> Result<Var> {
@@ -82,14 +84,70 @@ pub fn repeat_channels(v: &Var, shape: &[usize]) -> Result<Var> {
         value,
         &[v],
         Box::new(move |g, _, _, _| {
-            let (b, c) = (shape[0], shape[1]);
-            let per_plane = sum_cols(&reshape(g, &[b * c, g.value().len() / (b * c)])?)?;
-            Ok(vec![Some(sum_rows(&reshape(&per_plane, &[b, c])?)?)])
+            debug_assert_eq!(g.shape(), shape.as_slice());
+            Ok(vec![Some(sum_channels(g)?)])
         }),
     ))
 }
 
 /// x [B, C, H, W] + b [C] per channel.
+/// Σ over batch and pixels per channel of g [B, C, H, W]: [C]. The adjoint
+/// of `repeat_channels`, and a channel bias's gradient.
+pub fn sum_channels(g: &Var) -> Result<Var> {
+    let (b, c) = (g.shape()[0], g.shape()[1]);
+    let per_plane = sum_cols(&reshape(g, &[b * c, g.value().len() / (b * c)])?)?;
+    sum_rows(&reshape(&per_plane, &[b, c])?)
+}
+
+/// conv2d(x, w) + b per output channel, the bias added in the conv's own
+/// epilogue pass (no separate broadcast and add).
+pub fn conv2d_bias(x: &Var, w: &Var, b: &Var, spec: Conv2dSpec) -> Result<Var> {
+    let value = conv2d_kernel(x.gpu(), x.value(), w.value(), Some(b.value()), spec)?;
+    Ok(Var::from_op(
+        "conv2d_bias",
+        value,
+        &[x, w, b],
+        Box::new(move |g, inputs, _, needs| {
+            let (x, w) = (&inputs[0], &inputs[1]);
+            Ok(vec![
+                when(needs[0], || conv2d_input_grad(g, w, spec, x.shape()))?,
+                when(needs[1], || conv2d_weight_grad(x, g, spec, w.shape()))?,
+                when(needs[2], || sum_channels(g))?,
+            ])
+        }),
+    ))
+}
+
+/// conv_transpose2d(x, w) + b per output channel, fused as in `conv2d_bias`.
+pub fn conv_transpose2d_bias(x: &Var, w: &Var, b: &Var, spec: Conv2dSpec) -> Result<Var> {
+    let shape = crate::gpu::kernels::conv::conv_transpose2d_shape(x.shape(), w.shape(), spec)?;
+    let value = x.gpu().empty(&shape.input())?;
+    conv_transpose2d_into(
+        x.gpu(),
+        x.value(),
+        w.value(),
+        Some(b.value()),
+        spec,
+        Activation::None,
+        &value,
+    )?;
+    Ok(Var::from_op(
+        "conv_transpose2d_bias",
+        value,
+        &[x, w, b],
+        Box::new(move |g, inputs, _, needs| {
+            let (x, w) = (&inputs[0], &inputs[1]);
+            // y = convᵀ(x, w) is the input gradient of a conv: its own
+            // gradients are that conv and its weight gradient.
+            Ok(vec![
+                when(needs[0], || conv2d(g, w, spec))?,
+                when(needs[1], || conv2d_weight_grad(g, x, spec, w.shape()))?,
+                when(needs[2], || sum_channels(g))?,
+            ])
+        }),
+    ))
+}
+
 pub fn add_channel_bias(x: &Var, b: &Var) -> Result<Var> {
     super::add(x, &repeat_channels(b, x.shape())?)
 }

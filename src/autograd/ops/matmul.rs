@@ -39,3 +39,27 @@ pub fn matmul(a: &Var, b: &Var, trans_a: bool, trans_b: bool) -> Result<Var> {
         }),
     ))
 }
+
+/// x·Wᵀ + b (a Linear layer, W stored [out, in] as in PyTorch) in one
+/// dispatch: the bias rides in the matmul epilogue instead of a tile and an
+/// add. Gradients: dx = g·W, dW = gᵀ·x, db = Σ_rows g, all differentiable.
+pub fn linear(x: &Var, w: &Var, b: &Var) -> Result<Var> {
+    let spec = MatmulSpec {
+        trans_b: true,
+        ..MatmulSpec::default()
+    };
+    let value = matmul_kernel(x.gpu(), x.value(), w.value(), Some(b.value()), &spec)?;
+    Ok(Var::from_op(
+        "linear",
+        value,
+        &[x, w, b],
+        Box::new(|g, inputs, _, needs| {
+            let (x, w) = (&inputs[0], &inputs[1]);
+            Ok(vec![
+                when(needs[0], || matmul(g, w, false, false))?,
+                when(needs[1], || matmul(g, x, true, false))?,
+                when(needs[2], || super::broadcast::sum_rows(g))?,
+            ])
+        }),
+    ))
+}
