@@ -76,8 +76,7 @@ impl Network for ProjectionCritic {
         let (x, y) = unpack(packed, &self.sample_shape, classes)?;
         let inner = &p[..p.len() - 1];
         let features = self.inner.features_with(&x, inner, training)?;
-        let (w, b) = (&inner[inner.len() - 2], &inner[inner.len() - 1]);
-        let head = crate::autograd::ops::add_bias(&matmul(&features, w, false, true)?, b)?;
+        let head = self.inner.head_with(&features, inner, training)?;
         let embedded = matmul(&y, &p[p.len() - 1], false, false)?;
         let projection = sum_cols(&mul(&features, &embedded)?)?;
         add(&head, &reshape(&projection, head.shape())?)

@@ -390,9 +390,13 @@ impl Network for Critic {
 
     fn forward_with(&self, x: &Var, p: &[Var], training: bool) -> Result<Var> {
         let flat = self.features_with(x, p, training)?;
+        self.head_with(&flat, p, training)
+    }
+
+    fn head_with(&self, features: &Var, p: &[Var], training: bool) -> Result<Var> {
         let k = p.len() - 2;
         let head = self.weight(self.downs.len(), &p[k], training)?;
-        self.head.forward_with(&flat, &head, &p[k + 1])
+        self.head.forward_with(features, &head, &p[k + 1])
     }
 
     fn features_with(&self, x: &Var, p: &[Var], training: bool) -> Result<Var> {

@@ -28,6 +28,13 @@ pub trait Network {
         })
     }
 
+    /// The last Linear layer on `features` (see `features_with`), as the
+    /// network applies it (a spectrally normalised critic normalises it).
+    fn head_with(&self, features: &Var, params: &[Var], _training: bool) -> Result<Var> {
+        let n = params.len();
+        crate::autograd::ops::linear(features, &params[n - 2], &params[n - 1])
+    }
+
     fn forward(&self, x: &Var, training: bool) -> Result<Var> {
         self.forward_with(x, &self.parameters(), training)
     }

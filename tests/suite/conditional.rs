@@ -126,3 +126,71 @@ fn conditional_dcgan_on_embedded_labels_with_either_critic() {
         assert_eq!(t.fixed_samples(80, 8).unwrap().len(), 80 * 28 * 28);
     }
 }
+
+#[test]
+fn projection_critic_keeps_spectral_norm_on_its_head() {
+    // With the class embedding at zero the projection critic is its inner
+    // critic's head on the features: under spectral norm a one-row head
+    // W/σ(W) with σ = ‖W‖ (exact after one power iteration for one row).
+    use gpugan::autograd::{Var, no_grad};
+    use gpugan::models::dcgan::DNorm;
+    use gpugan::train::DataSpec;
+    use gpugan::train::loss::LossKind;
+    let config = TrainConfig {
+        conditional: true,
+        cond_critic: CondCritic::Projection,
+        d_norm: DNorm::Spectral,
+        loss: LossKind::Hinge,
+        g_width: 4,
+        d_width: 4,
+        batch_size: 3,
+        ..TrainConfig::images_cpu(DataSpec::Embedded)
+    };
+    let t = Trainer::new(gpu(), config).unwrap();
+    let _no_grad = no_grad();
+    let mut params = t.critic.parameters();
+    let n = params.len();
+    let embed = params[n - 1].value().clone();
+    params[n - 1] = Var::constant(gpu(), upload(&vec![0.0; embed.len()], embed.shape()));
+    let mut rng = Rng::new(51);
+    let pixels = rng.vec(3 * 28 * 28);
+    let mut packed = Vec::new();
+    for (i, row) in pixels.chunks(28 * 28).enumerate() {
+        packed.extend_from_slice(row);
+        packed.extend((0..10).map(|k| if k == i { 1.0 } else { 0.0 }));
+    }
+    let packed = Var::constant(gpu(), upload(&packed, &[3, 28 * 28 + 10]));
+    let got = read(
+        t.critic
+            .forward_with(&packed, &params, true)
+            .unwrap()
+            .value(),
+    );
+
+    let (w, b) = (read(params[n - 3].value()), read(params[n - 2].value()));
+    let norm = w.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>().sqrt();
+    let x = Var::constant(gpu(), upload(&pixels, &[3, 1, 28, 28]));
+    // The features do not depend on the head, so the inner critic's own
+    // features stand in for the projection critic's.
+    let inner_params = &params[..n - 1];
+    let (_, critic) =
+        gpugan::train::trainer::networks(gpu(), &t.config, Some([1, 28, 28]), 0).unwrap();
+    let features = read(
+        critic
+            .features_with(&x, inner_params, true)
+            .unwrap()
+            .value(),
+    );
+    let want: Vec<f64> = features
+        .chunks(w.len())
+        .map(|f| {
+            let dot: f64 = f
+                .iter()
+                .zip(&w)
+                .map(|(a, c)| f64::from(*a) * f64::from(*c))
+                .sum();
+            dot / norm + f64::from(b[0])
+        })
+        .collect();
+    assert_close("spectral head in the projection critic", &got, &want, 1e-4);
+}
