@@ -164,7 +164,7 @@ pub struct TrainArgs {
     /// DCGAN critic width (channels of its first layer)
     #[arg(long)]
     pub d_width: Option<usize>,
-    /// Critic normalisation: none, layer or batch (batch is refused with wgan-gp)
+    /// Critic normalisation: none, layer, batch (refused with wgan-gp) or spectral
     #[arg(long, value_enum)]
     pub d_norm: Option<DNorm>,
     /// Condition on the class labels (IDX labels, class sub-folders, toy modes)

@@ -128,13 +128,6 @@ impl ConvLayer {
     }
 }
 
-fn layer_key(key: RandomKey, i: usize) -> RandomKey {
-    RandomKey {
-        seed: key.seed,
-        stream: key.stream + i as u64,
-    }
-}
-
 pub struct Generator {
     shape: DcganShape,
     stem: Linear,
@@ -154,7 +147,7 @@ impl Generator {
             shape.z_dim,
             top * start * start,
             Init::Dcgan,
-            layer_key(key, 0),
+            key.layer(0),
         )?;
         let mut ups = Vec::new();
         for (i, pair) in widths.windows(2).enumerate() {
@@ -166,12 +159,12 @@ impl Generator {
                 DOWN,
                 true,
                 Init::Dcgan,
-                layer_key(key, i + 1),
+                key.layer(i + 1),
             )?;
             ups.push((layer, BatchNorm2d::new(gpu, pair[1])?));
         }
         let last = *widths.last().expect("stages ≥ 2");
-        let out_key = layer_key(key, widths.len() + 1);
+        let out_key = key.layer(widths.len() + 1);
         let out = if shape.size == 28 {
             ConvLayer::new(
                 gpu,
@@ -299,16 +292,7 @@ impl Critic {
         for i in 0..shape.critic_stages() {
             let cout = shape.d_width << i;
             size /= 2;
-            let layer = ConvLayer::new(
-                gpu,
-                cin,
-                cout,
-                4,
-                DOWN,
-                false,
-                CRITIC_INIT,
-                layer_key(key, i),
-            )?;
+            let layer = ConvLayer::new(gpu, cin, cout, 4, DOWN, false, CRITIC_INIT, key.layer(i))?;
             let stage_norm = match norm {
                 _ if i == 0 => Norm::None,
                 DNorm::None | DNorm::Spectral => Norm::None,
@@ -323,13 +307,13 @@ impl Critic {
             cin * size * size,
             1,
             CRITIC_INIT,
-            layer_key(key, shape.critic_stages()),
+            key.layer(shape.critic_stages()),
         )?;
         let mut spectral = Vec::new();
         if norm == DNorm::Spectral {
             let outputs = downs.iter().map(|(c, _)| c.weight.shape()[0]).chain([1]);
             for (i, out) in outputs.enumerate() {
-                let u_key = layer_key(key, shape.critic_stages() + 1 + i).substream(0x55);
+                let u_key = key.layer(shape.critic_stages() + 1 + i).substream(0x55);
                 spectral.push(SpectralNorm::new(gpu, out, u_key)?);
             }
         }

@@ -11,18 +11,11 @@ use crate::autograd::ops::{leaky_relu, reshape, tanh};
 use crate::error::Result;
 use crate::gpu::kernels::random::RandomKey;
 use crate::gpu::{Gpu, Tensor};
-use crate::nn::{BatchNorm2d, Init, Linear};
+use crate::nn::{Act, BatchNorm2d, Init, Linear, Mlp};
 
 const SLOPE: f32 = 0.2;
 const G_HIDDEN: [usize; 4] = [128, 256, 512, 1024];
 const D_HIDDEN: [usize; 2] = [512, 256];
-
-fn layer_key(key: RandomKey, i: usize) -> RandomKey {
-    RandomKey {
-        seed: key.seed,
-        stream: key.stream + i as u64,
-    }
-}
 
 /// BatchNorm1d over [B, F] as BatchNorm2d over [B, F, 1, 1] (the same
 /// statistics: per feature over the batch).
@@ -46,7 +39,7 @@ impl MlpGenerator {
         let layers = sizes
             .windows(2)
             .enumerate()
-            .map(|(i, w)| Linear::new(gpu, w[0], w[1], Init::PyTorch, layer_key(key, i)))
+            .map(|(i, w)| Linear::new(gpu, w[0], w[1], Init::PyTorch, key.layer(i)))
             .collect::<Result<_>>()?;
         let norms = G_HIDDEN
             .iter()
@@ -117,54 +110,39 @@ impl Network for MlpGenerator {
     }
 }
 
+/// The critic: `Mlp` with LeakyReLU on the flattened image.
 pub struct MlpCritic {
-    layers: Vec<Linear>,
+    mlp: Mlp,
 }
 
 impl MlpCritic {
     pub fn new(gpu: &Gpu, image_shape: [usize; 3], key: RandomKey) -> Result<Self> {
         let inputs: usize = image_shape.iter().product();
         let sizes: Vec<usize> = [inputs].into_iter().chain(D_HIDDEN).chain([1]).collect();
-        let layers = sizes
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| Linear::new(gpu, w[0], w[1], Init::PyTorch, layer_key(key, i)))
-            .collect::<Result<_>>()?;
-        Ok(Self { layers })
+        let mlp = Mlp::new(gpu, &sizes, Act::LeakyRelu(SLOPE), None, Init::PyTorch, key)?;
+        Ok(Self { mlp })
     }
+}
+
+fn flatten(x: &Var) -> Result<Var> {
+    let b = x.shape()[0];
+    reshape(x, &[b, x.value().len() / b])
 }
 
 impl Network for MlpCritic {
     fn parameters(&self) -> Vec<Var> {
-        self.layers
-            .iter()
-            .flat_map(|l| [l.weight.clone(), l.bias.clone()])
-            .collect()
+        self.mlp.parameters()
     }
 
     fn parameter_names(&self) -> Vec<String> {
-        (0..self.layers.len())
-            .flat_map(|i| {
-                [
-                    format!("net.{}.weight", 2 * i),
-                    format!("net.{}.bias", 2 * i),
-                ]
-            })
-            .collect()
+        self.mlp.parameter_names()
     }
 
-    fn forward_with(&self, x: &Var, p: &[Var], training: bool) -> Result<Var> {
-        let last = self.layers.len() - 1;
-        let h = self.features_with(x, p, training)?;
-        self.layers[last].forward_with(&h, &p[2 * last], &p[2 * last + 1])
+    fn forward_with(&self, x: &Var, p: &[Var], _training: bool) -> Result<Var> {
+        self.mlp.forward_with(&flatten(x)?, p)
     }
 
     fn features_with(&self, x: &Var, p: &[Var], _training: bool) -> Result<Var> {
-        let b = x.shape()[0];
-        let mut h = reshape(x, &[b, x.value().len() / b])?;
-        for (i, layer) in self.layers[..self.layers.len() - 1].iter().enumerate() {
-            h = leaky_relu(&layer.forward_with(&h, &p[2 * i], &p[2 * i + 1])?, SLOPE)?;
-        }
-        Ok(h)
+        self.mlp.features_with(&flatten(x)?, p)
     }
 }

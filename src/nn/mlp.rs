@@ -43,13 +43,7 @@ impl Mlp {
         let layers = sizes
             .windows(2)
             .enumerate()
-            .map(|(i, w)| {
-                let layer_key = RandomKey {
-                    seed: key.seed,
-                    stream: key.stream + i as u64,
-                };
-                Linear::new(gpu, w[0], w[1], init, layer_key)
-            })
+            .map(|(i, w)| Linear::new(gpu, w[0], w[1], init, key.layer(i)))
             .collect::<Result<_>>()?;
         Ok(Self {
             layers,

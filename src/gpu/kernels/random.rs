@@ -15,6 +15,14 @@ pub struct RandomKey {
 }
 
 impl RandomKey {
+    /// The key of layer `i` of a network drawn from `self`: the next streams.
+    pub fn layer(self, i: usize) -> RandomKey {
+        RandomKey {
+            seed: self.seed,
+            stream: self.stream + i as u64,
+        }
+    }
+
     /// A stream disjoint from every other tag's: the top byte of the stream
     /// is a purpose tag (noise, ε, data), the low 56 bits count steps.
     pub fn substream(self, tag: u8) -> RandomKey {
