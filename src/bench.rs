@@ -111,6 +111,21 @@ pub fn training_line(gpu: &Gpu, w: Workload, iters: usize) -> Result<(String, f6
     Ok((line, first))
 }
 
+/// One training iteration of `w` after a warm-up, every dispatch submitted
+/// and waited for alone: where the time goes, kernel by kernel (the sum is
+/// larger than a normal iteration, which overlaps nothing but also pays no
+/// per-dispatch wait).
+pub fn training_profile(gpu: &Gpu, w: Workload) -> Result<String> {
+    let config = workload_config(w).expect("a training workload");
+    let mut trainer = Trainer::new(gpu, config)?;
+    trainer.iteration()?;
+    trainer.metrics()?;
+    gpu.start_profiling()?;
+    trainer.iteration()?;
+    trainer.metrics()?;
+    Ok(gpu.take_profile().map(|p| p.report()).unwrap_or_default())
+}
+
 /// Square matmuls: `m<size> <x> GFLOP/s` per size, the median of `iters`.
 pub fn matmul_lines(gpu: &Gpu, iters: usize) -> Result<Vec<String>> {
     let key = RandomKey { seed: 9, stream: 0 };

@@ -65,6 +65,13 @@ pub struct BenchArgs {
     /// Timed iterations per workload, after one warm-up
     #[arg(long, default_value_t = 5)]
     pub iters: usize,
+    /// Also time one iteration kernel by kernel (each dispatch run alone)
+    #[arg(long)]
+    pub profile: bool,
+    /// Keep matmuls on the portable kernels where the lanes8 kernel would
+    /// run (CPU adapters with subgroups of 8), to compare the two
+    #[arg(long)]
+    pub no_lanes8: bool,
 }
 
 #[derive(Args, Debug)]

@@ -38,11 +38,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn bench(choice: &gpugan::AdapterChoice, args: &cli::BenchArgs) -> anyhow::Result<()> {
-    use gpugan::bench::{Workload, matmul_lines, training_line};
+    use gpugan::bench::{Workload, matmul_lines, training_line, training_profile};
     let launched = std::time::Instant::now();
     let gpu = gpugan::Gpu::new(choice)?;
     let device_s = launched.elapsed().as_secs_f64();
-    println!("adapter: {} ({:?})", gpu.info().name, gpu.info().backend);
+    gpu.allow_lanes8(!args.no_lanes8);
+    println!(
+        "adapter: {} ({:?}); matmul: {}",
+        gpu.info().name,
+        gpu.info().backend,
+        if gpu.lanes8() { "lanes8" } else { "portable" }
+    );
     let mut first_workload = true;
     let workloads = match args.workload {
         Some(w) => vec![w],
@@ -56,6 +62,9 @@ fn bench(choice: &gpugan::AdapterChoice, args: &cli::BenchArgs) -> anyhow::Resul
         } else {
             let (line, first) = training_line(&gpu, w, args.iters)?;
             println!("{line}");
+            if args.profile {
+                print!("{}", training_profile(&gpu, w)?);
+            }
             if first_workload {
                 // Opening the device plus building, loading and the first
                 // iteration (pipelines compiled on first use, no cache).

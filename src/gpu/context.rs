@@ -25,6 +25,8 @@ struct Inner {
     recorder: Mutex<Recorder>,
     /// Per-kernel wall time when profiling (see `Gpu::start_profiling`).
     profile: Mutex<Option<Profile>>,
+    /// See `Gpu::allow_lanes8`.
+    lanes8_allowed: std::sync::atomic::AtomicBool,
 }
 
 /// Seconds and launches per kernel entry point, from running every dispatch
@@ -67,8 +69,11 @@ impl Gpu {
         // Ask for everything the adapter offers: large storage buffers matter
         // more here than portability of the limits themselves.
         let limits = adapter.limits();
+        // Subgroups only serve the lavapipe matmul (see `lanes8`).
+        let features = adapter.features() & wgpu::Features::SUBGROUP;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("gpugan"),
+            required_features: features,
             required_limits: limits.clone(),
             ..Default::default()
         }))
@@ -83,6 +88,7 @@ impl Gpu {
                 recorder: Mutex::new(Recorder::new(&device, align)),
                 pipelines: PipelineCache::default(),
                 profile: Mutex::new(None),
+                lanes8_allowed: std::sync::atomic::AtomicBool::new(true),
                 info,
                 limits,
                 device,
@@ -101,6 +107,33 @@ impl Gpu {
 
     pub fn is_cpu(&self) -> bool {
         self.inner.info.device_type == wgpu::DeviceType::Cpu
+    }
+
+    /// A CPU adapter whose subgroups are always 8 lanes (lavapipe on AVX2):
+    /// the matmul takes `matmul_lanes8.wgsl` there.
+    pub fn lanes8(&self) -> bool {
+        let info = &self.inner.info;
+        self.is_cpu()
+            && self
+                .inner
+                .device
+                .features()
+                .contains(wgpu::Features::SUBGROUP)
+            && info.subgroup_min_size == 8
+            && info.subgroup_max_size == 8
+            && self
+                .inner
+                .lanes8_allowed
+                .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Lets the matmul take `matmul_lanes8.wgsl` where the adapter allows
+    /// (the default) or keeps it on the portable kernels, so that tests and
+    /// benches can run both on lavapipe.
+    pub fn allow_lanes8(&self, allowed: bool) {
+        self.inner
+            .lanes8_allowed
+            .store(allowed, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn pool_stats(&self) -> PoolStats {

@@ -4,6 +4,7 @@
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Shader {
     Matmul,
+    MatmulLanes8,
     Elementwise,
     Reduce,
     Fill,
@@ -15,8 +16,9 @@ pub enum Shader {
 }
 
 impl Shader {
-    pub const ALL: [Shader; 9] = [
+    pub const ALL: [Shader; 10] = [
         Shader::Matmul,
+        Shader::MatmulLanes8,
         Shader::Elementwise,
         Shader::Reduce,
         Shader::Fill,
@@ -30,6 +32,7 @@ impl Shader {
     pub fn file_name(self) -> &'static str {
         match self {
             Shader::Matmul => "matmul.wgsl",
+            Shader::MatmulLanes8 => "matmul_lanes8.wgsl",
             Shader::Elementwise => "elementwise.wgsl",
             Shader::Reduce => "reduce.wgsl",
             Shader::Fill => "fill.wgsl",
@@ -44,6 +47,7 @@ impl Shader {
     pub fn source(self) -> &'static str {
         match self {
             Shader::Matmul => include_str!("../../shaders/matmul.wgsl"),
+            Shader::MatmulLanes8 => include_str!("../../shaders/matmul_lanes8.wgsl"),
             Shader::Elementwise => include_str!("../../shaders/elementwise.wgsl"),
             Shader::Reduce => include_str!("../../shaders/reduce.wgsl"),
             Shader::Fill => include_str!("../../shaders/fill.wgsl"),
@@ -55,10 +59,16 @@ impl Shader {
         }
     }
 
+    /// Uses subgroup builtins: created only on devices with the SUBGROUP
+    /// feature (see `Gpu::lanes8`).
+    pub fn needs_subgroups(self) -> bool {
+        matches!(self, Shader::MatmulLanes8)
+    }
+
     /// Shaders whose every index is clamped or guarded in the source may skip
     /// wgpu's injected bounds checks: on lavapipe they cost ~20% of matmul
     /// throughput (DESIGN.md). The kernel tests prove the guards.
     pub(crate) fn runtime_bounds_checks(self) -> bool {
-        !matches!(self, Shader::Matmul)
+        !matches!(self, Shader::Matmul | Shader::MatmulLanes8)
     }
 }

@@ -1,9 +1,12 @@
 //! matmul against its twin: every transpose combination, ragged and
 //! vec4-path shapes, batches with broadcasting, bias and each activation.
 
-use gpugan::gpu::kernels::matmul::{Activation, MatmulSpec, matmul_into, matmul_shape};
+use std::sync::OnceLock;
 
-use crate::common::{MATMUL_TOL, RAGGED, Rng, assert_close, gpu, poisoned, read, upload};
+use gpugan::gpu::kernels::matmul::{Activation, MatmulSpec, matmul_into, matmul_shape};
+use gpugan::{AdapterChoice, Gpu};
+
+use crate::common::{MATMUL_TOL, RAGGED, Rng, assert_close, gpu};
 use crate::reference;
 
 fn stored_shape(batch: Option<usize>, rows: usize, cols: usize, trans: bool) -> Vec<usize> {
@@ -11,8 +14,39 @@ fn stored_shape(batch: Option<usize>, rows: usize, cols: usize, trans: bool) -> 
     batch.map_or(vec![r, c], |b| vec![b, r, c])
 }
 
-/// Runs one case on the GPU (output poisoned with NaN) and against the twin.
+/// A second device kept on the portable kernels: on lavapipe the shared
+/// one runs the lanes8 matmul, and both must match the twin.
+fn portable_gpu() -> &'static Gpu {
+    static GPU: OnceLock<Gpu> = OnceLock::new();
+    GPU.get_or_init(|| {
+        let gpu = Gpu::new(&AdapterChoice::default()).unwrap();
+        gpu.allow_lanes8(false);
+        gpu
+    })
+}
+
+/// Both devices: every adapter's default kernels, then the portable ones.
+fn devices() -> [&'static Gpu; 2] {
+    [gpu(), portable_gpu()]
+}
+
+/// Runs one case on the default device (output poisoned with NaN) and
+/// against the twin.
 fn check(
+    rng: &mut Rng,
+    shapes: (Option<usize>, Option<usize>),
+    m: usize,
+    n: usize,
+    k: usize,
+    bias: bool,
+    spec: MatmulSpec,
+) {
+    check_on(gpu(), rng, shapes, m, n, k, bias, spec);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn check_on(
+    gpu: &Gpu,
     rng: &mut Rng,
     (batch_a, batch_b): (Option<usize>, Option<usize>),
     m: usize,
@@ -27,20 +61,25 @@ fn check(
     let b = rng.vec(b_shape.iter().product());
     let bias_v = bias.then(|| rng.vec(n));
     let out_shape = matmul_shape(&a_shape, &b_shape, &spec).unwrap().output();
-    let out = poisoned(&out_shape);
-    let bias_t = bias_v.as_ref().map(|v| upload(v, &[n]));
+    let out = gpu
+        .upload(&vec![f32::NAN; out_shape.iter().product()], &out_shape)
+        .unwrap();
+    let bias_t = bias_v.as_ref().map(|v| gpu.upload(v, &[n]).unwrap());
     matmul_into(
-        gpu(),
-        &upload(&a, &a_shape),
-        &upload(&b, &b_shape),
+        gpu,
+        &gpu.upload(&a, &a_shape).unwrap(),
+        &gpu.upload(&b, &b_shape).unwrap(),
         bias_t.as_ref(),
         &out,
         &spec,
     )
     .unwrap();
     let want = reference::matmul::matmul(&a, &a_shape, &b, &b_shape, bias_v.as_deref(), &spec);
-    let case = format!("matmul A{a_shape:?} B{b_shape:?} bias={bias} {spec:?}");
-    assert_close(&case, &read(&out), &want, MATMUL_TOL);
+    let case = format!(
+        "matmul A{a_shape:?} B{b_shape:?} bias={bias} {spec:?} lanes8={}",
+        gpu.lanes8()
+    );
+    assert_close(&case, &gpu.read(&out).unwrap(), &want, MATMUL_TOL);
 }
 
 fn specs() -> impl Iterator<Item = MatmulSpec> {
@@ -70,7 +109,9 @@ fn ragged_shapes_every_transpose() {
 
 #[test]
 fn vec4_path_with_partial_tiles_every_transpose() {
-    // Multiples of 4 take the vec4 kernel; 4, 68 and 132 leave partial 64-wide tiles.
+    // Multiples of 4 take a vec4 kernel on both devices: 68, 132 and 260
+    // leave partial tiles of the 8×8 kernel (64×64) and of lanes8 (16 rows
+    // × 32 columns); K of 4, 12 and 36 end inside lanes8's 32-wide K step.
     let mut rng = Rng::new(2);
     let sizes = [
         (4, 4, 4),
@@ -78,11 +119,18 @@ fn vec4_path_with_partial_tiles_every_transpose() {
         (68, 132, 36),
         (132, 4, 68),
         (8, 260, 12),
+        (20, 36, 100),
     ];
-    for spec in specs() {
-        for &(m, n, k) in &sizes {
-            check(&mut rng, (None, None), m, n, k, false, spec);
-            check(&mut rng, (None, None), m, n, k, true, spec);
+    for gpu in devices() {
+        for spec in specs() {
+            for &(m, n, k) in &sizes {
+                check_on(gpu, &mut rng, (None, None), m, n, k, false, spec);
+                check_on(gpu, &mut rng, (None, None), m, n, k, true, spec);
+            }
+            check_on(gpu, &mut rng, (Some(3), Some(3)), 16, 8, 12, true, spec);
+            check_on(gpu, &mut rng, (None, Some(2)), 20, 40, 44, false, spec);
+            // Few tiles: K split over workgroup z, then the reduce pass.
+            check_on(gpu, &mut rng, (None, None), 16, 32, 2048, true, spec);
         }
     }
 }
@@ -142,13 +190,15 @@ fn fused_activations() {
         Activation::Tanh,
         Activation::Sigmoid,
     ];
-    for activation in acts {
-        for (m, n, k) in [(17, 65, 3), (64, 32, 16)] {
-            let spec = MatmulSpec {
-                activation,
-                ..MatmulSpec::default()
-            };
-            check(&mut rng, (None, None), m, n, k, true, spec);
+    for gpu in devices() {
+        for activation in acts {
+            for (m, n, k) in [(17, 65, 3), (64, 32, 16)] {
+                let spec = MatmulSpec {
+                    activation,
+                    ..MatmulSpec::default()
+                };
+                check_on(gpu, &mut rng, (None, None), m, n, k, true, spec);
+            }
         }
     }
 }
@@ -157,19 +207,26 @@ fn fused_activations() {
 fn larger_square_and_dcgan_shapes() {
     let mut rng = Rng::new(5);
     // 256³, and a DCGAN-28 critic layer as a matmul: (batch·14·14) × 64·4·4 → 128.
-    check(
-        &mut rng,
-        (None, None),
-        256,
-        256,
-        256,
-        false,
-        MatmulSpec::default(),
-    );
     let spec = MatmulSpec {
         trans_b: true,
         activation: Activation::LeakyRelu(0.2),
         ..MatmulSpec::default()
     };
-    check(&mut rng, (None, None), 784, 128, 1024, true, spec);
+    for gpu in devices() {
+        let square = MatmulSpec::default();
+        check_on(gpu, &mut rng, (None, None), 256, 256, 256, false, square);
+        check_on(gpu, &mut rng, (None, None), 784, 128, 1024, true, spec);
+    }
+}
+
+#[test]
+fn lavapipe_takes_the_lanes8_kernel() {
+    // The portable device must not, and on lavapipe (subgroups of 8 on a
+    // CPU adapter) the default one must: otherwise the tests above would
+    // check one kernel twice.
+    assert!(!portable_gpu().lanes8());
+    let info = gpu().info();
+    if gpu().is_cpu() && info.subgroup_min_size == 8 && info.subgroup_max_size == 8 {
+        assert!(gpu().lanes8(), "{} should run matmul_lanes8", info.name);
+    }
 }

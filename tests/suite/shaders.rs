@@ -8,8 +8,20 @@ use gpugan::gpu::shaders::Shader;
 use naga::back::{PipelineConstants, hlsl, msl, spv};
 use naga::valid::{Capabilities, ValidationFlags, Validator};
 
-fn validate(module: &naga::Module, name: &str) -> naga::valid::ModuleInfo {
-    Validator::new(ValidationFlags::all(), Capabilities::empty())
+/// Subgroup shaders are validated with subgroup operations in compute
+/// shaders (the SUBGROUP feature wgpu asks of the device); the others
+/// without any capability, so they stay portable to every back end.
+fn validate(module: &naga::Module, shader: Shader) -> naga::valid::ModuleInfo {
+    let name = shader.file_name();
+    let mut validator = if shader.needs_subgroups() {
+        let mut v = Validator::new(ValidationFlags::all(), Capabilities::SUBGROUP);
+        v.subgroup_stages(naga::valid::ShaderStages::COMPUTE)
+            .subgroup_operations(naga::valid::SubgroupOperationSet::all());
+        v
+    } else {
+        Validator::new(ValidationFlags::all(), Capabilities::empty())
+    };
+    validator
         .validate(module)
         .unwrap_or_else(|e| panic!("{name}: naga validation failed:\n{}", e.emit_to_string("")))
 }
@@ -51,7 +63,7 @@ fn every_shader_validates_and_translates_to_spirv_msl_hlsl() {
                 e.emit_to_string(shader.source())
             )
         });
-        let info = validate(&module, name);
+        let info = validate(&module, shader);
         assert!(!module.entry_points.is_empty(), "{name} has no entry point");
         for ep in &module.entry_points {
             let entry = (ep.stage, ep.name.as_str());
@@ -82,13 +94,19 @@ fn every_shader_validates_and_translates_to_spirv_msl_hlsl() {
                 entry_point: Some((ep.stage, ep.name.clone())),
                 ..Default::default()
             };
-            let (msl_text, _) = msl::write_string(
-                &resolved,
-                &resolved_info,
-                &msl::Options::default(),
-                &msl_pipeline,
-            )
-            .unwrap_or_else(|e| panic!("{name}::{}: MSL: {e}", ep.name));
+            // Metal has simd_broadcast from MSL 2.1, HLSL wave intrinsics
+            // from shader model 6.0.
+            let msl_options = msl::Options {
+                lang_version: if shader.needs_subgroups() {
+                    (2, 1)
+                } else {
+                    msl::Options::default().lang_version
+                },
+                ..Default::default()
+            };
+            let (msl_text, _) =
+                msl::write_string(&resolved, &resolved_info, &msl_options, &msl_pipeline)
+                    .unwrap_or_else(|e| panic!("{name}::{}: MSL: {e}", ep.name));
             assert!(
                 msl_text.contains("kernel"),
                 "{name}::{}: MSL has no kernel",
@@ -96,7 +114,11 @@ fn every_shader_validates_and_translates_to_spirv_msl_hlsl() {
             );
 
             let hlsl_options = hlsl::Options {
-                shader_model: hlsl::ShaderModel::V5_1,
+                shader_model: if shader.needs_subgroups() {
+                    hlsl::ShaderModel::V6_0
+                } else {
+                    hlsl::ShaderModel::V5_1
+                },
                 ..Default::default()
             };
             let hlsl_pipeline = hlsl::PipelineOptions {

@@ -165,6 +165,7 @@ fn k_splits(wanted: usize, k: usize, min_chunk: usize) -> (usize, usize) {
 fn plan(
     s: &MatmulShape,
     target_workgroups: usize,
+    lanes8: bool,
 ) -> (&'static str, [usize; 2], u32, usize, usize) {
     let outputs = s.batch * s.m * s.n;
     if s.m < 8 || s.n < 8 {
@@ -173,7 +174,9 @@ fn plan(
         return ("matmul_split_partial", [0, 0], 1, splits, chunk);
     }
     let vec4 = s.m.is_multiple_of(4) && s.n.is_multiple_of(4) && s.k.is_multiple_of(4);
-    let (entry, tile, binding) = if vec4 {
+    let (entry, tile, binding) = if vec4 && lanes8 {
+        ("matmul_forward_lanes8", [32, 16], 5)
+    } else if vec4 {
         ("matmul_forward_vec4", [64, 64], 5)
     } else {
         ("matmul_forward", [32, 32], 1)
@@ -229,7 +232,7 @@ pub fn matmul_into(
     };
     // Without a bias, A stands in for the unread bias binding.
     let bias_buf = bias.unwrap_or(a).buffer();
-    let (entry, tile, first, splits, chunk) = plan(&s, tiled_target(gpu));
+    let (entry, tile, first, splits, chunk) = plan(&s, tiled_target(gpu), gpu.lanes8());
     params.splits = as_u32("matmul", "K splits", splits)?;
     params.chunk = as_u32("matmul", "K chunk", chunk)?;
     // Split K: the chunks write raw partial products to scratch, and the
@@ -243,7 +246,12 @@ pub fn matmul_into(
     if splits > 1 {
         (partial_params.has_bias, partial_params.act) = (0, 0);
     }
-    let kernel = Kernel::new(Shader::Matmul, entry)
+    let shader = if entry == "matmul_forward_lanes8" {
+        Shader::MatmulLanes8
+    } else {
+        Shader::Matmul
+    };
+    let kernel = Kernel::new(shader, entry)
         .with("TRANS_A", f64::from(u8::from(spec.trans_a)))
         .with("TRANS_B", f64::from(u8::from(spec.trans_b)));
     if entry == "matmul_split_partial" {

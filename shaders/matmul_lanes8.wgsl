@@ -1,0 +1,199 @@
+// matmul for CPU adapters that run 8 lanes per subgroup (lavapipe):
+// C[b] = act(op(A[b]) · op(B[b]) + bias), the same contract, params and
+// bindings as matmul_forward_vec4 in matmul.wgsl (M any, N and K multiples
+// of 4; split K by workgroup z).
+//
+// Why a kernel of its own: lavapipe runs a subgroup's 8 invocations as the
+// lanes of one SIMD register, and a storage load whose address differs by
+// lane becomes a loop over the lanes, each with its own bounds check and
+// branch (Mesa's gallivm). Loads, not FMAs, bound the register-tiled kernel
+// there. Here the 8 lanes of a workgroup share 16 rows of A: each lane loads
+// a different 4-wide slice of K for the 16 rows (16 vec4 loads cover 32
+// values of K), and subgroupBroadcast hands every lane the slice it needs
+// next, which on lavapipe is one extract and one splat instead of a load.
+// Each lane owns 4 columns, so one workgroup computes 16 rows × 32 columns
+// and a vec4 of B feeds 16 vec4 FMAs (4 in the 8×8 kernel).
+//
+// subgroupBroadcast takes a constant lane, and lavapipe does not unroll
+// loops (a tile indexed by a loop variable lands in scratch memory), so the
+// eight lanes are eight written-out helpers and calls. (naga 30 rejects
+// `enable subgroups;`: the SUBGROUP device feature gates the builtins.)
+
+
+struct Params {
+    m: u32,
+    n: u32,
+    k: u32,
+    has_bias: u32,
+    stride_a: u32,
+    stride_b: u32,
+    stride_c: u32,
+    act: u32,
+    slope: f32,
+    splits: u32,
+    chunk: u32,
+    batch: u32,
+}
+
+override TRANS_A: bool = false;
+override TRANS_B: bool = false;
+
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(5) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read> b4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> c4: array<vec4<f32>>;
+
+// Activation codes, shared with src/gpu/kernels/matmul.rs.
+const ACT_RELU: u32 = 1u;
+const ACT_LEAKY_RELU: u32 = 2u;
+const ACT_TANH: u32 = 3u;
+const ACT_SIGMOID: u32 = 4u;
+
+fn activate4(v: vec4<f32>) -> vec4<f32> {
+    switch p.act {
+        case ACT_RELU: { return max(v, vec4<f32>(0.0)); }
+        case ACT_LEAKY_RELU: { return select(v * p.slope, v, v > vec4<f32>(0.0)); }
+        // tanh(±15) is ±1 in f32; some drivers overflow to NaN past that.
+        case ACT_TANH: { return tanh(clamp(v, vec4<f32>(-15.0), vec4<f32>(15.0))); }
+        case ACT_SIGMOID: { return 1.0 / (1.0 + exp(-v)); }
+        default: { return v; }
+    }
+}
+
+// 16 rows as four 4×4 blocks: column i of block g is row 4g + i over four
+// consecutive values (of K for operands, of the lane's columns for sums).
+struct Rows {
+    g0: mat4x4<f32>,
+    g1: mat4x4<f32>,
+    g2: mat4x4<f32>,
+    g3: mat4x4<f32>,
+}
+
+// acc[i] += Σ_t a[i][t] · b[t]: a holds four rows over four k, b four k
+// over the lane's four columns.
+fn mma_rows(acc: mat4x4<f32>, a: mat4x4<f32>, b: mat4x4<f32>) -> mat4x4<f32> {
+    var r = acc;
+    r[0] = fma(vec4<f32>(a[0].w), b[3], fma(vec4<f32>(a[0].z), b[2], fma(vec4<f32>(a[0].y), b[1], fma(vec4<f32>(a[0].x), b[0], r[0]))));
+    r[1] = fma(vec4<f32>(a[1].w), b[3], fma(vec4<f32>(a[1].z), b[2], fma(vec4<f32>(a[1].y), b[1], fma(vec4<f32>(a[1].x), b[0], r[1]))));
+    r[2] = fma(vec4<f32>(a[2].w), b[3], fma(vec4<f32>(a[2].z), b[2], fma(vec4<f32>(a[2].y), b[1], fma(vec4<f32>(a[2].x), b[0], r[2]))));
+    r[3] = fma(vec4<f32>(a[3].w), b[3], fma(vec4<f32>(a[3].z), b[2], fma(vec4<f32>(a[3].y), b[1], fma(vec4<f32>(a[3].x), b[0], r[3]))));
+    return r;
+}
+
+fn step(acc: Rows, a: Rows, b: mat4x4<f32>) -> Rows {
+    return Rows(mma_rows(acc.g0, a.g0, b), mma_rows(acc.g1, a.g1, b), mma_rows(acc.g2, a.g2, b), mma_rows(acc.g3, a.g3, b));
+}
+
+// Rows r0 + 4g .. r0 + 4g + 4 of op(A) over k .. k + 4 (zero past k_end;
+// rows past M are clamped and their sums never stored).
+fn a_group(base: u32, r0: u32, k: u32, k_end: u32) -> mat4x4<f32> {
+    let kk = min(k, k_end - 4u);
+    var m: mat4x4<f32>;
+    if TRANS_A {
+        // A is K×M: A[kk + t, r0..r0+4] is one vec4 (M is a multiple of 4 here
+        // or the rows are clamped as a block).
+        let r = min(r0, p.m - 4u);
+        let step = p.m / 4u;
+        let first = base + (kk * p.m + r) / 4u;
+        m = transpose(mat4x4<f32>(a4[first], a4[first + step], a4[first + 2u * step], a4[first + 3u * step]));
+    } else {
+        let last = p.m - 1u;
+        m = mat4x4<f32>(
+            a4[base + (min(r0, last) * p.k + kk) / 4u],
+            a4[base + (min(r0 + 1u, last) * p.k + kk) / 4u],
+            a4[base + (min(r0 + 2u, last) * p.k + kk) / 4u],
+            a4[base + (min(r0 + 3u, last) * p.k + kk) / 4u],
+        );
+    }
+    if k >= k_end {
+        return mat4x4<f32>();
+    }
+    return m;
+}
+
+fn a_rows(base: u32, r0: u32, k: u32, k_end: u32) -> Rows {
+    return Rows(a_group(base, r0, k, k_end), a_group(base, r0 + 4u, k, k_end), a_group(base, r0 + 8u, k, k_end), a_group(base, r0 + 12u, k, k_end));
+}
+
+// op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns. Past
+// k_end the matching A values are zero, so any valid row will do.
+fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
+    let kk = min(k, k_end - 4u);
+    if TRANS_B {
+        // B is N×K: B[c + j, kk..kk+4] is one vec4.
+        let step = p.k / 4u;
+        let first = base + (c * p.k + kk) / 4u;
+        return transpose(mat4x4<f32>(b4[first], b4[first + step], b4[first + 2u * step], b4[first + 3u * step]));
+    }
+    let step = p.n / 4u;
+    let first = base + (kk * p.n + c) / 4u;
+    return mat4x4<f32>(b4[first], b4[first + step], b4[first + 2u * step], b4[first + 3u * step]);
+}
+
+fn lane0(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 0u), subgroupBroadcast(m[1], 0u), subgroupBroadcast(m[2], 0u), subgroupBroadcast(m[3], 0u)); }
+fn lane1(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 1u), subgroupBroadcast(m[1], 1u), subgroupBroadcast(m[2], 1u), subgroupBroadcast(m[3], 1u)); }
+fn lane2(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 2u), subgroupBroadcast(m[1], 2u), subgroupBroadcast(m[2], 2u), subgroupBroadcast(m[3], 2u)); }
+fn lane3(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 3u), subgroupBroadcast(m[1], 3u), subgroupBroadcast(m[2], 3u), subgroupBroadcast(m[3], 3u)); }
+fn lane4(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 4u), subgroupBroadcast(m[1], 4u), subgroupBroadcast(m[2], 4u), subgroupBroadcast(m[3], 4u)); }
+fn lane5(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 5u), subgroupBroadcast(m[1], 5u), subgroupBroadcast(m[2], 5u), subgroupBroadcast(m[3], 5u)); }
+fn lane6(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 6u), subgroupBroadcast(m[1], 6u), subgroupBroadcast(m[2], 6u), subgroupBroadcast(m[3], 6u)); }
+fn lane7(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 7u), subgroupBroadcast(m[1], 7u), subgroupBroadcast(m[2], 7u), subgroupBroadcast(m[3], 7u)); }
+
+fn store_group(base: u32, r0: u32, c: u32, acc: mat4x4<f32>, bias_v: vec4<f32>) {
+    let n4 = p.n / 4u;
+    let first = base + (r0 * p.n + c) / 4u;
+    if r0 < p.m {
+        c4[first] = activate4(acc[0] + bias_v);
+    }
+    if r0 + 1u < p.m {
+        c4[first + n4] = activate4(acc[1] + bias_v);
+    }
+    if r0 + 2u < p.m {
+        c4[first + 2u * n4] = activate4(acc[2] + bias_v);
+    }
+    if r0 + 3u < p.m {
+        c4[first + 3u * n4] = activate4(acc[3] + bias_v);
+    }
+}
+
+@compute @workgroup_size(8, 1, 1)
+fn matmul_forward_lanes8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let r0 = wg.y * 16u;
+    let c = wg.x * 32u + lid.x * 4u;
+    // Lanes past N load a valid column and store nothing; none returns
+    // early, since every lane takes part in the broadcasts.
+    let lc = min(c, p.n - 4u);
+    let z = wg.z % p.batch;
+    let k_begin = (wg.z / p.batch) * p.chunk;
+    let k_end = min(p.k, k_begin + p.chunk);
+    let base_a = z * p.stride_a / 4u;
+    let base_b = z * p.stride_b / 4u;
+
+    var acc = Rows(mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>());
+    for (var k = k_begin; k < k_end; k += 32u) {
+        // This lane's slice: K values k + 4·lane .. + 4 of all 16 rows.
+        let a = a_rows(base_a, r0, k + 4u * lid.x, k_end);
+        acc = step(acc, Rows(lane0(a.g0), lane0(a.g1), lane0(a.g2), lane0(a.g3)), b_block(base_b, lc, k + 0u, k_end));
+        acc = step(acc, Rows(lane1(a.g0), lane1(a.g1), lane1(a.g2), lane1(a.g3)), b_block(base_b, lc, k + 4u, k_end));
+        acc = step(acc, Rows(lane2(a.g0), lane2(a.g1), lane2(a.g2), lane2(a.g3)), b_block(base_b, lc, k + 8u, k_end));
+        acc = step(acc, Rows(lane3(a.g0), lane3(a.g1), lane3(a.g2), lane3(a.g3)), b_block(base_b, lc, k + 12u, k_end));
+        acc = step(acc, Rows(lane4(a.g0), lane4(a.g1), lane4(a.g2), lane4(a.g3)), b_block(base_b, lc, k + 16u, k_end));
+        acc = step(acc, Rows(lane5(a.g0), lane5(a.g1), lane5(a.g2), lane5(a.g3)), b_block(base_b, lc, k + 20u, k_end));
+        acc = step(acc, Rows(lane6(a.g0), lane6(a.g1), lane6(a.g2), lane6(a.g3)), b_block(base_b, lc, k + 24u, k_end));
+        acc = step(acc, Rows(lane7(a.g0), lane7(a.g1), lane7(a.g2), lane7(a.g3)), b_block(base_b, lc, k + 28u, k_end));
+    }
+
+    if c >= p.n {
+        return;
+    }
+    var bias_v = vec4<f32>(0.0);
+    if p.has_bias != 0u {
+        bias_v = bias4[c / 4u];
+    }
+    let base_c = wg.z * p.stride_c / 4u;
+    store_group(base_c, r0, c, acc.g0, bias_v);
+    store_group(base_c, r0 + 4u, c, acc.g1, bias_v);
+    store_group(base_c, r0 + 8u, c, acc.g2, bias_v);
+    store_group(base_c, r0 + 12u, c, acc.g3, bias_v);
+}
