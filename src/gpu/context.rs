@@ -198,7 +198,7 @@ impl Gpu {
         rec.flush(&self.inner.queue);
         self.inner
             .queue
-            .write_buffer(t.buffer(), 0, bytemuck::cast_slice(data));
+            .write_buffer(t.buffer(), t.offset_bytes(), bytemuck::cast_slice(data));
         Ok(t)
     }
 
@@ -211,7 +211,22 @@ impl Gpu {
         rec.flush(&self.inner.queue);
         self.inner
             .queue
-            .write_buffer(t.buffer(), 0, bytemuck::cast_slice(data));
+            .write_buffer(t.buffer(), t.offset_bytes(), bytemuck::cast_slice(data));
+        Ok(())
+    }
+
+    /// Copies `src` into `dst` (as many elements), in order with the work
+    /// recorded around it: a copy command, not a dispatch.
+    pub fn copy_into(&self, src: &Tensor, dst: &Tensor) -> Result<()> {
+        crate::error::expect_shape("copy", "element count", &[dst.len()], &[src.len()])?;
+        let mut rec = self.inner.recorder.lock().unwrap();
+        rec.encoder(&self.inner.device).copy_buffer_to_buffer(
+            src.buffer(),
+            src.offset_bytes(),
+            dst.buffer(),
+            dst.offset_bytes(),
+            4 * src.len() as u64,
+        );
         Ok(())
     }
 
@@ -223,7 +238,7 @@ impl Gpu {
             let mut rec = self.inner.recorder.lock().unwrap();
             rec.encoder(&self.inner.device).copy_buffer_to_buffer(
                 t.buffer(),
-                0,
+                t.offset_bytes(),
                 staging.buffer(),
                 0,
                 bytes,
@@ -269,7 +284,7 @@ impl Gpu {
         &self,
         kernel: &Kernel,
         params: &P,
-        buffers: &[(u32, &wgpu::Buffer)],
+        buffers: &[(u32, &Tensor)],
         workgroups: [u32; 3],
     ) {
         let inner = &*self.inner;
@@ -287,9 +302,9 @@ impl Gpu {
             binding: 0,
             resource: wgpu::BindingResource::Buffer(params_binding),
         }];
-        entries.extend(buffers.iter().map(|&(binding, b)| wgpu::BindGroupEntry {
+        entries.extend(buffers.iter().map(|&(binding, t)| wgpu::BindGroupEntry {
             binding,
-            resource: b.as_entire_binding(),
+            resource: t.binding(),
         }));
         let bind_group = inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(kernel.entry),

@@ -15,4 +15,4 @@ pub use buffer_pool::PoolStats;
 pub use context::{Gpu, Profile};
 pub use pipelines::Kernel;
 pub use recorder::RecorderStats;
-pub use tensor::Tensor;
+pub use tensor::{Tensor, VIEW_ALIGN};

@@ -1,4 +1,5 @@
-//! `Tensor`: a pooled storage buffer of f32 plus a shape (row-major).
+//! `Tensor`: a pooled storage buffer of f32 plus a shape (row-major), or a
+//! view of part of one (a network's parameters in one flat buffer).
 
 use std::sync::Arc;
 
@@ -8,8 +9,16 @@ use crate::error::{Error, Result};
 #[derive(Clone)]
 pub struct Tensor {
     buf: Arc<PooledBuffer>,
+    /// Where a view starts, in bytes (a multiple of `VIEW_ALIGN` elements).
+    offset: u64,
+    /// A view binds its own range; a whole tensor binds its whole buffer.
+    view: bool,
     shape: Vec<usize>,
 }
+
+/// Views start at multiples of 64 elements: 256 bytes, the largest storage
+/// offset alignment WebGPU allows an adapter to ask for.
+pub const VIEW_ALIGN: usize = 64;
 
 impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -21,8 +30,54 @@ impl Tensor {
     pub(crate) fn new(buf: PooledBuffer, shape: Vec<usize>) -> Self {
         Self {
             buf: Arc::new(buf),
+            offset: 0,
+            view: false,
             shape,
         }
+    }
+
+    /// The `shape`-sized part of this tensor's storage starting `start`
+    /// elements in (a multiple of `VIEW_ALIGN`). Writes through either are
+    /// seen by both.
+    pub fn view(&self, start: usize, shape: &[usize]) -> Result<Tensor> {
+        let n: usize = shape.iter().product();
+        if !start.is_multiple_of(VIEW_ALIGN) || n == 0 || start + n > self.len() {
+            return Err(Error::Invalid {
+                op: "view",
+                reason: format!(
+                    "{shape:?} at element {start} of a tensor of {} elements (views start at \
+                     multiples of {VIEW_ALIGN} and lie inside)",
+                    self.len()
+                ),
+            });
+        }
+        Ok(Tensor {
+            buf: Arc::clone(&self.buf),
+            offset: self.offset + 4 * start as u64,
+            view: true,
+            shape: shape.to_vec(),
+        })
+    }
+
+    /// Where the tensor's data starts in `buffer()`, in bytes.
+    pub fn offset_bytes(&self) -> u64 {
+        self.offset
+    }
+
+    /// The binding of this tensor in a bind group: a view's own range
+    /// (rounded up to 16 bytes, so it binds as `array<vec4<f32>>`; views are
+    /// padded to `VIEW_ALIGN`), or the whole buffer.
+    pub(crate) fn binding(&self) -> wgpu::BindingResource<'_> {
+        if !self.view {
+            return self.buffer().as_entire_binding();
+        }
+        let bytes = (4 * self.len() as u64).next_multiple_of(16);
+        let bytes = bytes.min(self.buffer().size() - self.offset);
+        wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+            buffer: self.buffer(),
+            offset: self.offset,
+            size: wgpu::BufferSize::new(bytes),
+        })
     }
 
     pub fn shape(&self) -> &[usize] {
@@ -55,6 +110,8 @@ impl Tensor {
         }
         Ok(Tensor {
             buf: Arc::clone(&self.buf),
+            offset: self.offset,
+            view: self.view,
             shape: shape.to_vec(),
         })
     }

@@ -61,6 +61,12 @@ impl Network for ProjectionCritic {
         p
     }
 
+    fn parameters_mut(&mut self) -> Vec<&mut Var> {
+        let mut p = self.inner.parameters_mut();
+        p.push(&mut self.embed);
+        p
+    }
+
     fn parameter_names(&self) -> Vec<String> {
         let mut n = self.inner.parameter_names();
         n.push("embed.weight".into());
@@ -104,6 +110,10 @@ impl ConcatImageCritic {
 impl Network for ConcatImageCritic {
     fn parameters(&self) -> Vec<Var> {
         self.inner.parameters()
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var> {
+        self.inner.parameters_mut()
     }
 
     fn parameter_names(&self) -> Vec<String> {

@@ -210,6 +210,17 @@ impl Network for Generator {
         p
     }
 
+    fn parameters_mut(&mut self) -> Vec<&mut Var> {
+        let mut p = vec![&mut self.stem.weight, &mut self.stem.bias];
+        p.extend(self.stem_norm.parameters_mut());
+        for (conv, bn) in &mut self.ups {
+            p.extend([&mut conv.weight, &mut conv.bias]);
+            p.extend(bn.parameters_mut());
+        }
+        p.extend([&mut self.out.weight, &mut self.out.bias]);
+        p
+    }
+
     fn parameter_names(&self) -> Vec<String> {
         let mut names = vec![
             "stem.0.weight".into(),
@@ -266,6 +277,14 @@ impl Norm {
             Norm::None => Vec::new(),
             Norm::Layer(ln) => ln.parameters(),
             Norm::Batch(bn) => bn.parameters(),
+        }
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var> {
+        match self {
+            Norm::None => Vec::new(),
+            Norm::Layer(ln) => ln.parameters_mut(),
+            Norm::Batch(bn) => bn.parameters_mut(),
         }
     }
 }
@@ -341,6 +360,16 @@ impl Network for Critic {
             p.extend(norm.parameters());
         }
         p.extend([self.head.weight.clone(), self.head.bias.clone()]);
+        p
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var> {
+        let mut p = Vec::new();
+        for (conv, norm) in &mut self.downs {
+            p.extend([&mut conv.weight, &mut conv.bias]);
+            p.extend(norm.parameters_mut());
+        }
+        p.extend([&mut self.head.weight, &mut self.head.bias]);
         p
     }
 

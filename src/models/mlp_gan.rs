@@ -65,6 +65,18 @@ impl Network for MlpGenerator {
         p
     }
 
+    fn parameters_mut(&mut self) -> Vec<&mut Var> {
+        let mut p = Vec::new();
+        let mut norms = self.norms.iter_mut();
+        for layer in &mut self.layers {
+            p.extend([&mut layer.weight, &mut layer.bias]);
+            if let Some(Some(bn)) = norms.next() {
+                p.extend(bn.parameters_mut());
+            }
+        }
+        p
+    }
+
     fn parameter_names(&self) -> Vec<String> {
         let mut n = Vec::new();
         for i in 0..self.layers.len() {
@@ -132,6 +144,10 @@ fn flatten(x: &Var) -> Result<Var> {
 impl Network for MlpCritic {
     fn parameters(&self) -> Vec<Var> {
         self.mlp.parameters()
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var> {
+        self.mlp.parameters_mut()
     }
 
     fn parameter_names(&self) -> Vec<String> {

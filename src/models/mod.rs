@@ -15,6 +15,9 @@ use crate::nn::Mlp;
 /// (batch norm's batch statistics).
 pub trait Network {
     fn parameters(&self) -> Vec<Var>;
+    /// The same parameters in the same order, to move them into one buffer
+    /// (`FlatParams::adopt`).
+    fn parameters_mut(&mut self) -> Vec<&mut Var>;
     /// PyTorch state_dict names, in `parameters()` order.
     fn parameter_names(&self) -> Vec<String>;
     fn forward_with(&self, x: &Var, params: &[Var], training: bool) -> Result<Var>;
@@ -54,6 +57,10 @@ pub trait Network {
 impl Network for Mlp {
     fn parameters(&self) -> Vec<Var> {
         Mlp::parameters(self)
+    }
+
+    fn parameters_mut(&mut self) -> Vec<&mut Var> {
+        Mlp::parameters_mut(self)
     }
 
     fn parameter_names(&self) -> Vec<String> {

@@ -60,6 +60,14 @@ impl Mlp {
             .collect()
     }
 
+    /// As `parameters`, to move them (see `FlatParams::adopt`).
+    pub fn parameters_mut(&mut self) -> Vec<&mut Var> {
+        self.layers
+            .iter_mut()
+            .flat_map(|l| [&mut l.weight, &mut l.bias])
+            .collect()
+    }
+
     /// PyTorch state_dict names for `parameters()` as in an `nn.Sequential`
     /// with activations between the layers: `net.0.weight`, `net.0.bias`, `net.2.weight`…
     pub fn parameter_names(&self) -> Vec<String> {

@@ -87,6 +87,11 @@ impl BatchNorm2d {
         vec![self.weight.clone(), self.bias.clone()]
     }
 
+    /// As `parameters`, to move them (see `FlatParams::adopt`).
+    pub fn parameters_mut(&mut self) -> Vec<&mut Var> {
+        vec![&mut self.weight, &mut self.bias]
+    }
+
     /// The running statistics under `prefix` (state_dict names).
     pub fn buffers(&self, prefix: &str) -> Vec<(String, Tensor)> {
         vec![
@@ -131,5 +136,10 @@ impl LayerNorm {
 
     pub fn parameters(&self) -> Vec<Var> {
         vec![self.weight.clone(), self.bias.clone()]
+    }
+
+    /// As `parameters`, to move them (see `FlatParams::adopt`).
+    pub fn parameters_mut(&mut self) -> Vec<&mut Var> {
+        vec![&mut self.weight, &mut self.bias]
     }
 }

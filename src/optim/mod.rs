@@ -1,5 +1,10 @@
 //! Optimizers with PyTorch's semantics and defaults; their state lives in GPU
-//! buffers and each update is one kernel per parameter tensor.
+//! buffers laid out like the network's flat parameters (`FlatParams`), so an
+//! update is one kernel over all of them.
+
+mod flat;
+
+pub use flat::FlatParams;
 
 use crate::error::Result;
 use crate::gpu::kernels::fill::full;
@@ -52,28 +57,39 @@ impl OptimConfig {
     }
 }
 
-/// An optimizer over a fixed list of parameter tensors.
+/// An optimizer over one network's flat parameters.
 pub struct Optimizer {
     config: OptimConfig,
-    /// Per parameter: Adam (m, v) or RMSprop (square_avg, grad_avg, momentum_buf).
-    state: Vec<Vec<Tensor>>,
+    /// Adam (m, v) or RMSprop (square_avg, grad_avg, momentum_buf), each
+    /// laid out like the flat parameters.
+    state: Vec<Tensor>,
+    /// Per parameter: views of each state tensor (checkpoints name them).
+    views: Vec<Vec<Tensor>>,
     step: u64,
 }
 
 impl Optimizer {
     /// State buffers start at zero, as PyTorch's do.
-    pub fn new(gpu: &Gpu, config: OptimConfig, params: &[Tensor]) -> Result<Self> {
+    pub fn new(gpu: &Gpu, config: OptimConfig, params: &FlatParams) -> Result<Self> {
         let buffers = match config {
             OptimConfig::Adam { .. } => 2,
             OptimConfig::Rmsprop { .. } => 3,
         };
-        let state = params
+        let state = (0..buffers)
+            .map(|_| full(gpu, &[params.len()], 0.0))
+            .collect::<Result<Vec<_>>>()?;
+        let per_state = state
             .iter()
-            .map(|p| (0..buffers).map(|_| full(gpu, p.shape(), 0.0)).collect())
-            .collect::<Result<_>>()?;
+            .map(|s| params.views(s))
+            .collect::<Result<Vec<_>>>()?;
+        let count = per_state.first().map_or(0, Vec::len);
+        let views = (0..count)
+            .map(|i| per_state.iter().map(|v| v[i].clone()).collect())
+            .collect();
         Ok(Self {
             config,
             state,
+            views,
             step: 0,
         })
     }
@@ -88,7 +104,7 @@ impl Optimizer {
 
     /// The state buffers of parameter `i` (see `state_names`).
     pub fn state(&self, i: usize) -> &[Tensor] {
-        &self.state[i]
+        &self.views[i]
     }
 
     /// Updates taken (Adam's bias correction depends on it).
@@ -108,58 +124,57 @@ impl Optimizer {
         }
     }
 
-    /// One update of every parameter from its gradient, in place.
-    pub fn step(&mut self, gpu: &Gpu, params: &[Tensor], grads: &[Tensor]) -> Result<()> {
+    /// One update of every parameter from its gradient, in place: the
+    /// gradients are gathered into the flat layout, then one kernel runs.
+    pub fn step(&mut self, gpu: &Gpu, params: &FlatParams, grads: &[Tensor]) -> Result<()> {
         assert_eq!(
             params.len(),
-            self.state.len(),
+            self.state[0].len(),
             "optimizer built for other parameters"
         );
+        let (p, g, s) = (params.flat(), params.gather(gpu, grads)?, &self.state);
         self.step += 1;
-        for ((p, g), s) in params.iter().zip(grads).zip(&self.state) {
-            match self.config {
-                OptimConfig::Adam {
+        match self.config {
+            OptimConfig::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+            } => {
+                let h = AdamStep {
                     lr,
                     beta1,
                     beta2,
                     eps,
                     weight_decay,
-                } => {
-                    let h = AdamStep {
-                        lr,
-                        beta1,
-                        beta2,
-                        eps,
-                        weight_decay,
-                        step: self.step,
-                    };
-                    adam_step(gpu, &h, p, g, &s[0], &s[1])?;
-                }
-                OptimConfig::Rmsprop {
+                    step: self.step,
+                };
+                adam_step(gpu, &h, p, g, &s[0], &s[1])
+            }
+            OptimConfig::Rmsprop {
+                lr,
+                alpha,
+                eps,
+                weight_decay,
+                momentum,
+                centered,
+            } => {
+                let h = RmspropStep {
                     lr,
                     alpha,
                     eps,
                     weight_decay,
                     momentum,
                     centered,
-                } => {
-                    let h = RmspropStep {
-                        lr,
-                        alpha,
-                        eps,
-                        weight_decay,
-                        momentum,
-                        centered,
-                    };
-                    rmsprop_step(gpu, &h, p, g, &s[0], &s[1], &s[2])?;
-                }
+                };
+                rmsprop_step(gpu, &h, p, g, &s[0], &s[1], &s[2])
             }
         }
-        Ok(())
     }
 }
 
-/// WGAN weight clipping: every parameter clamped to ±c.
-pub fn clip_weights(gpu: &Gpu, params: &[Tensor], c: f32) -> Result<()> {
-    params.iter().try_for_each(|p| clip_step(gpu, p, c))
+/// WGAN weight clipping: every parameter clamped to ±c, in one kernel.
+pub fn clip_weights(gpu: &Gpu, params: &FlatParams, c: f32) -> Result<()> {
+    clip_step(gpu, params.flat(), c)
 }

@@ -23,7 +23,7 @@ use crate::models::conditional::{ConcatImageCritic, ProjectionCritic};
 use crate::models::dcgan::{Critic, DcganShape, Generator};
 use crate::models::mlp_gan::{MlpCritic, MlpGenerator};
 use crate::nn::{Act, Init, Mlp};
-use crate::optim::{OptimConfig, Optimizer, clip_weights};
+use crate::optim::{FlatParams, OptimConfig, Optimizer, clip_weights};
 
 /// Stream tags of the random draws (see `RandomKey::substream`).
 const TAG_REAL: u8 = 1;
@@ -51,6 +51,8 @@ pub struct Metrics {
 }
 
 /// Real samples: drawn on the GPU (toy) or gathered from a GPU-resident set.
+// One per trainer: the size of the image variant does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum RealData {
     Toy(ToyKind),
     Images(GpuImages),
@@ -64,6 +66,9 @@ pub struct Trainer {
     pub data: RealData,
     /// Classes the networks are conditioned on; 0 when unconditional.
     pub classes: usize,
+    /// The networks' parameters, each network's in one buffer.
+    flat_g: FlatParams,
+    flat_d: FlatParams,
     opt_g: Optimizer,
     opt_d: Optimizer,
     /// Generator iterations done.
@@ -271,9 +276,12 @@ impl Trainer {
             });
         }
         let classes = if config.conditional { classes } else { 0 };
-        let (generator, critic) = networks(gpu, &config, image_shape, classes)?;
-        let opt_g = Optimizer::new(gpu, optim_config(&config), &values(&generator.parameters()))?;
-        let opt_d = Optimizer::new(gpu, optim_config(&config), &values(&critic.parameters()))?;
+        let (mut generator, mut critic) = networks(gpu, &config, image_shape, classes)?;
+        // Each network's parameters in one buffer: one optimizer dispatch each.
+        let flat_g = FlatParams::adopt(gpu, generator.parameters_mut())?;
+        let flat_d = FlatParams::adopt(gpu, critic.parameters_mut())?;
+        let opt_g = Optimizer::new(gpu, optim_config(&config), &flat_g)?;
+        let opt_d = Optimizer::new(gpu, optim_config(&config), &flat_d)?;
         Ok(Self {
             gpu: gpu.clone(),
             metrics: full(gpu, &[METRICS], 0.0)?,
@@ -282,6 +290,8 @@ impl Trainer {
             critic,
             data,
             classes,
+            flat_g,
+            flat_d,
             opt_g,
             opt_d,
             step: 0,
@@ -393,10 +403,9 @@ impl Trainer {
         }
         let params = self.critic.parameters();
         let grads = grad(&loss, &params.iter().collect::<Vec<_>>(), false)?;
-        self.opt_d
-            .step(&self.gpu, &values(&params), &values(&grads))?;
+        self.opt_d.step(&self.gpu, &self.flat_d, &values(&grads))?;
         if let Some(c) = self.config.clip {
-            clip_weights(&self.gpu, &values(&params), c)?;
+            clip_weights(&self.gpu, &self.flat_d, c)?;
         }
         if !record {
             return Ok(());
@@ -422,8 +431,7 @@ impl Trainer {
         let loss = generator_loss(self.config.loss, &d_fake)?;
         let params = self.generator.parameters();
         let grads = grad(&loss, &params.iter().collect::<Vec<_>>(), false)?;
-        self.opt_g
-            .step(&self.gpu, &values(&params), &values(&grads))?;
+        self.opt_g.step(&self.gpu, &self.flat_g, &values(&grads))?;
         self.record(1, &loss)
     }
 

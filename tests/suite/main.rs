@@ -16,6 +16,7 @@ mod dcgan;
 mod elementwise;
 mod errors;
 mod fill;
+mod flat;
 mod folder;
 mod generate;
 mod losses;

@@ -183,8 +183,7 @@ fn launch_kernel(
     invocations: usize,
     bufs: &[(u32, &Tensor)],
 ) {
-    let bound: Vec<(u32, &wgpu::Buffer)> = bufs.iter().map(|&(b, t)| (b, t.buffer())).collect();
-    gpu.dispatch(kernel, p, &bound, gpu.grid(invocations, WORKGROUP_1D));
+    gpu.dispatch(kernel, p, bufs, gpu.grid(invocations, WORKGROUP_1D));
 }
 
 fn launch(gpu: &Gpu, entry: &'static str, p: &Params, invocations: usize, bufs: &[(u32, &Tensor)]) {
@@ -212,9 +211,8 @@ fn launch_rows(
             ),
         });
     }
-    let bound: Vec<(u32, &wgpu::Buffer)> = bufs.iter().map(|&(b, t)| (b, t.buffer())).collect();
     let kernel = Kernel::new(Shader::Conv, entry);
-    gpu.dispatch(&kernel, p, &bound, [x as u32, y as u32, z as u32]);
+    gpu.dispatch(&kernel, p, bufs, [x as u32, y as u32, z as u32]);
     Ok(())
 }
 

@@ -60,7 +60,7 @@ pub fn gather_images_into(
         offset: as_u32("gather_images", "offset", offset % count)?,
         count: as_u32("gather_images", "image count", count)?,
     };
-    let buffers = [(1, bytes.buffer()), (2, order.buffer()), (3, out.buffer())];
+    let buffers = [(1, bytes), (2, order), (3, out)];
     gpu.dispatch(
         &Kernel::new(Shader::Data, "gather_images"),
         &params,
@@ -99,7 +99,7 @@ pub fn gather_onehot_into(
         offset: as_u32("gather_onehot", "offset", offset % count)?,
         count: as_u32("gather_onehot", "image count", count)?,
     };
-    let buffers = [(2, order.buffer()), (3, out.buffer()), (4, labels.buffer())];
+    let buffers = [(2, order), (3, out), (4, labels)];
     gpu.dispatch(
         &Kernel::new(Shader::Data, "gather_onehot"),
         &params,
@@ -128,7 +128,7 @@ pub fn onehot_from_uniform(gpu: &Gpu, u: &Tensor, classes: usize) -> Result<Tens
     gpu.dispatch(
         &Kernel::new(Shader::Data, "onehot_from_uniform"),
         &params,
-        &[(3, out.buffer()), (5, u.buffer())],
+        &[(3, &out), (5, u)],
         gpu.grid(out.len(), WORKGROUP_1D),
     );
     Ok(out)

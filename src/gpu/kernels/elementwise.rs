@@ -105,12 +105,12 @@ fn launch(
         alpha,
         _pad: [0; 2],
     };
-    let mut buffers: Vec<(u32, &wgpu::Buffer)> = inputs
+    let mut buffers: Vec<(u32, &Tensor)> = inputs
         .iter()
         .enumerate()
-        .map(|(i, t)| (i as u32 + 1, t.buffer()))
+        .map(|(i, t)| (i as u32 + 1, *t))
         .collect();
-    buffers.push((3, out.buffer()));
+    buffers.push((3, out));
     let kernel = Kernel::new(Shader::Elementwise, entry).with("OP", f64::from(op));
     gpu.dispatch(&kernel, &params, &buffers, gpu.grid(n, WORKGROUP_1D));
     Ok(())

@@ -35,7 +35,7 @@ pub fn fill(gpu: &Gpu, out: &Tensor, value: f32) -> Result<()> {
     gpu.dispatch(
         &kernel,
         &params,
-        &[(2, out.buffer())],
+        &[(2, out)],
         gpu.grid(out.len(), WORKGROUP_1D),
     );
     Ok(())
@@ -94,7 +94,7 @@ fn launch_copy(
     gpu.dispatch(
         &kernel,
         &params,
-        &[(1, src.buffer()), (2, dst.buffer())],
+        &[(1, src), (2, dst)],
         gpu.grid(n, WORKGROUP_1D),
     );
     Ok(())
@@ -145,7 +145,7 @@ pub fn copy_block(
     gpu.dispatch(
         &Kernel::new(Shader::Fill, "copy_block"),
         &params,
-        &[(1, src.buffer()), (2, dst.buffer())],
+        &[(1, src), (2, dst)],
         gpu.grid(n, WORKGROUP_1D),
     );
     Ok(())

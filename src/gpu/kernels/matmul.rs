@@ -231,7 +231,7 @@ pub fn matmul_into(
         batch,
     };
     // Without a bias, A stands in for the unread bias binding.
-    let bias_buf = bias.unwrap_or(a).buffer();
+    let bias_buf = bias.unwrap_or(a);
     let (entry, tile, first, splits, chunk) = plan(&s, tiled_target(gpu), gpu.lanes8());
     params.splits = as_u32("matmul", "K splits", splits)?;
     params.chunk = as_u32("matmul", "K chunk", chunk)?;
@@ -258,12 +258,7 @@ pub fn matmul_into(
         gpu.dispatch(
             &kernel,
             &partial_params,
-            &[
-                (1, a.buffer()),
-                (2, b.buffer()),
-                (3, bias_buf),
-                (9, partial.buffer()),
-            ],
+            &[(1, a), (2, b), (3, bias_buf), (9, &partial)],
             gpu.grid(splits * s.batch * s.m * s.n, 64),
         );
     } else {
@@ -282,10 +277,10 @@ pub fn matmul_into(
             &kernel,
             &partial_params,
             &[
-                (first, a.buffer()),
-                (first + 1, b.buffer()),
+                (first, a),
+                (first + 1, b),
                 (first + 2, bias_buf),
-                (first + 3, partial.buffer()),
+                (first + 3, &partial),
             ],
             groups,
         );
@@ -294,7 +289,7 @@ pub fn matmul_into(
         gpu.dispatch(
             &Kernel::new(Shader::Matmul, "matmul_split_reduce"),
             &params,
-            &[(3, bias_buf), (4, out.buffer()), (9, partial.buffer())],
+            &[(3, bias_buf), (4, out), (9, &partial)],
             gpu.grid(s.batch * s.m * s.n, 64),
         );
     }

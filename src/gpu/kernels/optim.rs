@@ -51,7 +51,6 @@ fn launch(
     for (_, t) in &buffers[1..] {
         expect_shape(entry, "state or gradient", theta.shape(), t.shape())?;
     }
-    let bound: Vec<(u32, &wgpu::Buffer)> = buffers.iter().map(|&(b, t)| (b, t.buffer())).collect();
     let params = Params {
         n: as_u32(entry, "parameter count", theta.len())?,
         ..params
@@ -59,7 +58,7 @@ fn launch(
     gpu.dispatch(
         &Kernel::new(Shader::Optim, entry),
         &params,
-        &bound,
+        buffers,
         gpu.grid(theta.len(), WORKGROUP_1D),
     );
     Ok(())

@@ -69,7 +69,7 @@ fn launch(
     gpu.dispatch(
         &kernel,
         &params,
-        &[(1, out.buffer())],
+        &[(1, out)],
         gpu.grid(n.div_ceil(4), WORKGROUP_1D),
     );
     Ok(())

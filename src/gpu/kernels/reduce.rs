@@ -59,7 +59,7 @@ fn pass(
     gpu.dispatch(
         &kernel,
         &params,
-        &[(1, x.buffer()), (2, out.buffer())],
+        &[(1, x), (2, out)],
         gpu.grid(outer * inner, WORKGROUP_1D),
     );
     Ok(())

@@ -39,7 +39,7 @@ pub fn toy_sample_into(
         kind: kind as u32,
         _pad: [0; 2],
     };
-    let buffers = [(1, u.buffer()), (2, noise.buffer()), (3, out.buffer())];
+    let buffers = [(1, u), (2, noise), (3, out)];
     gpu.dispatch(
         &Kernel::new(Shader::Toy, "toy_sample"),
         &params,
