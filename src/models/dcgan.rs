@@ -8,10 +8,11 @@
 //! 64×64 adds one more stride-2 stage on each side (4×4 start, ConvT to C).
 
 use super::Network;
-use crate::autograd::ops::{conv_transpose2d_bias, conv2d_bias, leaky_relu, relu, reshape, tanh};
+use crate::autograd::ops::{conv_transpose2d_bias, conv2d_bias_act, leaky_relu, relu, reshape};
 use crate::autograd::{Var, ops};
 use crate::error::{Error, Result};
 use crate::gpu::kernels::conv::Conv2dSpec;
+use crate::gpu::kernels::matmul::Activation;
 use crate::gpu::kernels::random::RandomKey;
 use crate::gpu::{Gpu, Tensor};
 use crate::nn::{BatchNorm2d, Init, LayerNorm, Linear, SpectralNorm};
@@ -120,10 +121,17 @@ impl ConvLayer {
     }
 
     fn forward(&self, x: &Var, w: &Var, b: &Var) -> Result<Var> {
+        self.forward_act(x, w, b, Activation::None)
+    }
+
+    /// With `act` in the conv's bias pass (convolutions only; a transposed
+    /// one is followed by batch norm here, so it never takes one).
+    fn forward_act(&self, x: &Var, w: &Var, b: &Var, act: Activation) -> Result<Var> {
         if self.transposed {
+            assert_eq!(act, Activation::None, "transposed convs take no epilogue");
             conv_transpose2d_bias(x, w, b, self.spec)
         } else {
-            conv2d_bias(x, w, b, self.spec)
+            conv2d_bias_act(x, w, b, self.spec, act)
         }
     }
 }
@@ -260,7 +268,8 @@ impl Network for Generator {
             )?)?;
         }
         let n = p.len();
-        tanh(&self.out.forward(&h, &p[n - 2], &p[n - 1])?)
+        self.out
+            .forward_act(&h, &p[n - 2], &p[n - 1], Activation::Tanh)
     }
 }
 
@@ -416,20 +425,22 @@ impl Network for Critic {
         let mut h = x.clone();
         let mut k = 0;
         for (i, (conv, norm)) in self.downs.iter().enumerate() {
-            h = conv.forward(&h, &self.weight(i, &p[k], training)?, &p[k + 1])?;
+            let w = self.weight(i, &p[k], training)?;
             k += 2;
             h = match norm {
-                Norm::None => h,
+                // Without a norm the activation rides in the conv's bias pass.
+                Norm::None => conv.forward_act(&h, &w, &p[k - 1], Activation::LeakyRelu(0.2))?,
                 Norm::Layer(ln) => {
                     k += 2;
-                    ln.forward_with(&h, &p[k - 2], &p[k - 1])?
+                    let h = conv.forward(&h, &w, &p[k - 3])?;
+                    leaky_relu(&ln.forward_with(&h, &p[k - 2], &p[k - 1])?, 0.2)?
                 }
                 Norm::Batch(bn) => {
                     k += 2;
-                    bn.forward_with(&h, training, &p[k - 2], &p[k - 1])?
+                    let h = conv.forward(&h, &w, &p[k - 3])?;
+                    leaky_relu(&bn.forward_with(&h, training, &p[k - 2], &p[k - 1])?, 0.2)?
                 }
             };
-            h = leaky_relu(&h, 0.2)?;
         }
         ops::reshape(&h, &[x.shape()[0], h.value().len() / x.shape()[0]])
     }

@@ -7,8 +7,9 @@
 
 use super::Network;
 use crate::autograd::Var;
-use crate::autograd::ops::{leaky_relu, reshape, tanh};
+use crate::autograd::ops::{leaky_relu, linear_act, reshape};
 use crate::error::Result;
+use crate::gpu::kernels::matmul::Activation;
 use crate::gpu::kernels::random::RandomKey;
 use crate::gpu::{Gpu, Tensor};
 use crate::nn::{Act, BatchNorm2d, Init, Linear, Mlp};
@@ -105,20 +106,26 @@ impl Network for MlpGenerator {
         let mut h = z.clone();
         let mut k = 0;
         let last = self.layers.len() - 1;
-        for (i, layer) in self.layers.iter().enumerate() {
-            h = layer.forward_with(&h, &p[k], &p[k + 1])?;
+        for i in 0..self.layers.len() {
+            // Layers without batch norm take their activation in the matmul
+            // epilogue; the others normalise first.
+            let norm = (i < last)
+                .then(|| self.norms.get(i).and_then(Option::as_ref))
+                .flatten();
+            let act = match (i == last, norm) {
+                (true, _) => Activation::Tanh,
+                (false, None) => Activation::LeakyRelu(SLOPE),
+                (false, Some(_)) => Activation::None,
+            };
+            h = linear_act(&h, &p[k], &p[k + 1], act)?;
             k += 2;
-            if i == last {
-                break;
-            }
-            if let Some(bn) = &self.norms[i] {
-                h = batch_norm_1d(bn, &h, training, &p[k], &p[k + 1])?;
+            if let Some(bn) = norm {
+                h = leaky_relu(&batch_norm_1d(bn, &h, training, &p[k], &p[k + 1])?, SLOPE)?;
                 k += 2;
             }
-            h = leaky_relu(&h, SLOPE)?;
         }
         let [c, hh, w] = self.image_shape;
-        reshape(&tanh(&h)?, &[z.shape()[0], c, hh, w])
+        reshape(&h, &[z.shape()[0], c, hh, w])
     }
 }
 

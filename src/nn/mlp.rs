@@ -2,9 +2,10 @@
 
 use super::linear::{Init, Linear};
 use crate::autograd::Var;
-use crate::autograd::ops::{leaky_relu, relu, tanh};
+use crate::autograd::ops::{leaky_relu, linear_act, relu, tanh};
 use crate::error::Result;
 use crate::gpu::Gpu;
+use crate::gpu::kernels::matmul::Activation;
 use crate::gpu::kernels::random::RandomKey;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -20,6 +21,15 @@ impl Act {
             Act::Relu => relu(x),
             Act::LeakyRelu(s) => leaky_relu(x, s),
             Act::Tanh => tanh(x),
+        }
+    }
+
+    /// The same activation as a matmul epilogue (see `linear_act`).
+    pub fn epilogue(self) -> Activation {
+        match self {
+            Act::Relu => Activation::Relu,
+            Act::LeakyRelu(s) => Activation::LeakyRelu(s),
+            Act::Tanh => Activation::Tanh,
         }
     }
 }
@@ -89,19 +99,17 @@ impl Mlp {
     pub fn forward_with(&self, x: &Var, params: &[Var]) -> Result<Var> {
         let last = self.layers.len() - 1;
         let h = self.features_with(x, params)?;
-        let h = self.layers[last].forward_with(&h, &params[2 * last], &params[2 * last + 1])?;
-        match self.output_act {
-            Some(act) => act.apply(&h),
-            None => Ok(h),
-        }
+        let act = self.output_act.map_or(Activation::None, Act::epilogue);
+        linear_act(&h, &params[2 * last], &params[2 * last + 1], act)
     }
 
     /// Every layer but the last, activations included: the last layer's input.
     pub fn features_with(&self, x: &Var, params: &[Var]) -> Result<Var> {
         let mut h = x.clone();
-        for (i, layer) in self.layers[..self.layers.len() - 1].iter().enumerate() {
-            h = layer.forward_with(&h, &params[2 * i], &params[2 * i + 1])?;
-            h = self.hidden_act.apply(&h)?;
+        // Each hidden activation rides in its layer's matmul epilogue.
+        let act = self.hidden_act.epilogue();
+        for i in 0..self.layers.len() - 1 {
+            h = linear_act(&h, &params[2 * i], &params[2 * i + 1], act)?;
         }
         Ok(h)
     }

@@ -5,6 +5,7 @@
 use gpugan::Result;
 use gpugan::autograd::ops;
 use gpugan::autograd::{Var, grad};
+use gpugan::gpu::kernels::matmul::Activation;
 
 use crate::common::{Rng, assert_close, gpu, read, upload};
 
@@ -584,11 +585,10 @@ fn matmul_gradients_every_transpose() {
     }
 }
 
-#[test]
-fn linear_gradients() {
-    // x [5, 7] · W[3, 7]ᵀ + b[3]: the fused Linear op.
+/// x [5, 7] · W[3, 7]ᵀ + b[3]: the fused Linear op.
+fn linear_case() -> Case {
     let (m, n, k) = (5, 3, 7);
-    let case = case(
+    case(
         "linear",
         &[&[m, k], &[n, k], &[n]],
         false,
@@ -613,8 +613,142 @@ fn linear_gradients() {
             }
             grads
         }),
-    );
-    check(&case, &mut Rng::new(84));
+    )
+}
+
+#[test]
+fn linear_gradients() {
+    check(&linear_case(), &mut Rng::new(84));
+}
+
+/// An epilogue activation with its f64 value and derivative in z.
+type Epilogue = (Activation, fn(f64) -> f64, fn(f64) -> f64);
+
+/// The epilogue activations.
+fn epilogues() -> Vec<Epilogue> {
+    vec![
+        (
+            Activation::Relu,
+            |z| z.max(0.0),
+            |z| if z > 0.0 { 1.0 } else { 0.0 },
+        ),
+        (
+            Activation::LeakyRelu(0.2),
+            |z| if z > 0.0 { z } else { 0.2 * z },
+            |z| if z > 0.0 { 1.0 } else { 0.2 },
+        ),
+        (Activation::Tanh, f64::tanh, |z| 1.0 - z.tanh().powi(2)),
+        (
+            Activation::Sigmoid,
+            |z| 1.0 / (1.0 + (-z).exp()),
+            |z| {
+                let s = 1.0 / (1.0 + (-z).exp());
+                s * (1.0 - s)
+            },
+        ),
+    ]
+}
+
+/// `base` (a layer z = f(x)) followed by `act` in its epilogue: forward
+/// act(f(x)), gradient the base VJP of w ⊙ act'(z), and the GPU op `fused`.
+fn with_epilogue(
+    base: Case,
+    (act, f, df): Epilogue,
+    fused: GpuOp,
+) -> Case {
+    let (forward, vjp) = (std::rc::Rc::new(base.forward), base.vjp);
+    let forward2 = std::rc::Rc::clone(&forward);
+    Case {
+        name: format!("{} + {act:?}", base.name),
+        shapes: base.shapes,
+        positive: false,
+        gpu: fused,
+        forward: Box::new(move |x| forward(x).into_iter().map(f).collect()),
+        vjp: Box::new(move |x, w| {
+            let z = forward2(x);
+            let w: Vec<f64> = z.iter().zip(w).map(|(&z, &w)| w * df(z)).collect();
+            vjp(x, &w)
+        }),
+    }
+}
+
+#[test]
+fn fused_activation_gradients() {
+    // Linear and conv with each activation in the epilogue, against the
+    // twin (forward, gradient) and finite differences.
+    let mut rng = Rng::new(85);
+    let conv_bias = || {
+        conv_cases()
+            .into_iter()
+            .find(|c| c.name == "conv2d_bias")
+            .unwrap()
+    };
+    let spec = gpugan::gpu::kernels::conv::Conv2dSpec {
+        stride: 2,
+        padding: 1,
+    };
+    for epilogue in epilogues() {
+        let act = epilogue.0;
+        let linear: GpuOp = Box::new(move |v| ops::linear_act(&v[0], &v[1], &v[2], act));
+        check(&with_epilogue(linear_case(), epilogue, linear), &mut rng);
+        let conv: GpuOp = Box::new(move |v| ops::conv2d_bias_act(&v[0], &v[1], &v[2], spec, act));
+        check(&with_epilogue(conv_bias(), epilogue, conv), &mut rng);
+    }
+}
+
+#[test]
+fn fused_activation_double_backward_matches_unfused() {
+    // The penalty's pattern: ‖∂/∂x Σ w ⊙ layer(x)‖² differentiated again
+    // with respect to the weights, through the fused op and through the
+    // layer followed by the activation as its own op.
+    let mut rng = Rng::new(86);
+    let (x, wt, b, w) = (rng.vec(5 * 7), rng.vec(3 * 7), rng.vec(3), rng.vec(5 * 3));
+    for (act, _, _) in epilogues() {
+        let run = |fused: bool| {
+            let xv = Var::input(gpu(), upload(&x, &[5, 7]));
+            let wv = Var::parameter(gpu(), upload(&wt, &[3, 7]));
+            let bv = Var::parameter(gpu(), upload(&b, &[3]));
+            let y = if fused {
+                ops::linear_act(&xv, &wv, &bv, act)
+            } else {
+                let z = ops::linear(&xv, &wv, &bv).unwrap();
+                match act {
+                    Activation::Relu => ops::relu(&z),
+                    Activation::LeakyRelu(s) => ops::leaky_relu(&z, s),
+                    Activation::Tanh => ops::tanh(&z),
+                    Activation::Sigmoid => ops::sigmoid(&z),
+                    Activation::None => Ok(z),
+                }
+            }
+            .unwrap();
+            let wc = Var::constant(gpu(), upload(&w, &[5, 3]));
+            let l = ops::sum_all(&ops::mul(&y, &wc).unwrap()).unwrap();
+            let gx = grad(&l, &[&xv], true).unwrap().remove(0);
+            let penalty = ops::sum_all(&ops::square(&gx).unwrap()).unwrap();
+            let g2 = grad(&penalty, &[&wv, &bv], false).unwrap();
+            (read(gx.value()), read(g2[0].value()), read(g2[1].value()))
+        };
+        let (fused, unfused) = (run(true), run(false));
+        let as64 = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+        assert_close(
+            &format!("{act:?} ∂x"),
+            &fused.0,
+            &as64(&unfused.0),
+            GRAD_TOL,
+        );
+        assert_close(
+            &format!("{act:?} ∂²W"),
+            &fused.1,
+            &as64(&unfused.1),
+            GRAD_TOL,
+        );
+        assert_close(
+            &format!("{act:?} ∂²b"),
+            &fused.2,
+            &as64(&unfused.2),
+            GRAD_TOL,
+        );
+    }
 }
 
 #[test]

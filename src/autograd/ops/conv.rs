@@ -4,12 +4,13 @@
 //! penalty of a conv critic is exact.
 
 use super::broadcast::{reshape, sum_cols, sum_rows};
+use super::elementwise::{activate, activation_grad, fusable};
 use super::when;
 use crate::autograd::var::Var;
 use crate::error::Result;
 use crate::gpu::kernels::conv::{
     Conv2dSpec, conv_transpose2d_into, conv2d as conv2d_kernel, conv2d_backward_input_into,
-    conv2d_backward_weight_into,
+    conv2d_backward_weight_into, conv2d_into,
 };
 use crate::gpu::kernels::fill::repeat_channels_into;
 use crate::gpu::kernels::matmul::Activation;
@@ -102,13 +103,44 @@ pub fn sum_channels(g: &Var) -> Result<Var> {
 /// conv2d(x, w) + b per output channel, the bias added in the conv's own
 /// epilogue pass (no separate broadcast and add).
 pub fn conv2d_bias(x: &Var, w: &Var, b: &Var, spec: Conv2dSpec) -> Result<Var> {
-    let value = conv2d_kernel(x.gpu(), x.value(), w.value(), Some(b.value()), spec)?;
+    conv2d_bias_act(x, w, b, spec, Activation::None)
+}
+
+/// act(conv2d(x, w) + b): the activation rides in the conv's bias pass too.
+/// Backward: g·act' from the output (`activation_grad`), then
+/// `conv2d_bias`'s gradients.
+pub fn conv2d_bias_act(
+    x: &Var,
+    w: &Var,
+    b: &Var,
+    spec: Conv2dSpec,
+    act: Activation,
+) -> Result<Var> {
+    if !fusable(act) {
+        return activate(&conv2d_bias(x, w, b, spec)?, act);
+    }
+    let shape = crate::gpu::kernels::conv::conv2d_shape(x.shape(), w.shape(), spec)?;
+    let value = x.gpu().empty(&shape.output())?;
+    conv2d_into(
+        x.gpu(),
+        x.value(),
+        w.value(),
+        Some(b.value()),
+        spec,
+        act,
+        &value,
+    )?;
     Ok(Var::from_op(
-        "conv2d_bias",
+        if act == Activation::None {
+            "conv2d_bias"
+        } else {
+            "conv2d_bias_act"
+        },
         value,
         &[x, w, b],
-        Box::new(move |g, inputs, _, needs| {
+        Box::new(move |g, inputs, out, needs| {
             let (x, w) = (&inputs[0], &inputs[1]);
+            let g = &activation_grad(act, out, g)?;
             Ok(vec![
                 when(needs[0], || conv2d_input_grad(g, w, spec, x.shape()))?,
                 when(needs[1], || conv2d_weight_grad(x, g, spec, w.shape()))?,

@@ -4,6 +4,7 @@ use super::when;
 use crate::autograd::var::Var;
 use crate::error::Result;
 use crate::gpu::kernels::elementwise::{Binary, Unary, UnaryGrad, binary, unary, unary_grad};
+use crate::gpu::kernels::matmul::Activation;
 
 fn binary_op(
     name: &'static str,
@@ -225,4 +226,36 @@ pub fn sigmoid_grad(y: &Var, g: &Var) -> Result<Var> {
             Ok(vec![dy, when(needs[1], || sigmoid_grad(y, gg))?])
         }),
     )
+}
+
+/// Whether a layer can apply `act` in its epilogue and differentiate it from
+/// the output alone: every activation except a leaky ReLU of negative slope,
+/// whose output sign no longer tells the input's.
+pub(crate) fn fusable(act: Activation) -> bool {
+    !matches!(act, Activation::LeakyRelu(s) if s < 0.0)
+}
+
+/// `act(x)` as its own op (the unfused path).
+pub(crate) fn activate(x: &Var, act: Activation) -> Result<Var> {
+    match act {
+        Activation::None => Ok(x.clone()),
+        Activation::Relu => relu(x),
+        Activation::LeakyRelu(s) => leaky_relu(x, s),
+        Activation::Tanh => tanh(x),
+        Activation::Sigmoid => sigmoid(x),
+    }
+}
+
+/// g · act'(z) from the output y = act(z) of a layer that applied `act` in
+/// its epilogue (`fusable` acts only): ReLU and leaky ReLU (slope ≥ 0) read
+/// z's sign from y's, tanh and sigmoid use y as their own backward does, so
+/// the second derivative is that of the unfused graph.
+pub(crate) fn activation_grad(act: Activation, y: &Var, g: &Var) -> Result<Var> {
+    match act {
+        Activation::None => Ok(g.clone()),
+        Activation::Relu => relu_grad(y, g),
+        Activation::LeakyRelu(s) => leaky_relu_grad(y, g, s),
+        Activation::Tanh => tanh_grad(y, g),
+        Activation::Sigmoid => sigmoid_grad(y, g),
+    }
 }

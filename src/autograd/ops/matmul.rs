@@ -1,9 +1,10 @@
 //! C = op(A)·op(B); both gradients are matmuls again, so they differentiate.
 
+use super::elementwise::{activate, activation_grad, fusable};
 use super::when;
 use crate::autograd::var::Var;
 use crate::error::Result;
-use crate::gpu::kernels::matmul::{MatmulSpec, matmul as matmul_kernel};
+use crate::gpu::kernels::matmul::{Activation, MatmulSpec, matmul as matmul_kernel};
 
 /// `op(a)·op(b)` for 2-D operands.
 pub fn matmul(a: &Var, b: &Var, trans_a: bool, trans_b: bool) -> Result<Var> {
@@ -44,17 +45,33 @@ pub fn matmul(a: &Var, b: &Var, trans_a: bool, trans_b: bool) -> Result<Var> {
 /// dispatch: the bias rides in the matmul epilogue instead of a tile and an
 /// add. Gradients: dx = g·W, dW = gᵀ·x, db = Σ_rows g, all differentiable.
 pub fn linear(x: &Var, w: &Var, b: &Var) -> Result<Var> {
+    linear_act(x, w, b, Activation::None)
+}
+
+/// act(x·Wᵀ + b) in one dispatch: the activation also rides in the
+/// epilogue. Backward: g·act' from the output (`activation_grad`), then
+/// `linear`'s gradients.
+pub fn linear_act(x: &Var, w: &Var, b: &Var, act: Activation) -> Result<Var> {
+    if !fusable(act) {
+        return activate(&linear(x, w, b)?, act);
+    }
     let spec = MatmulSpec {
         trans_b: true,
+        activation: act,
         ..MatmulSpec::default()
     };
     let value = matmul_kernel(x.gpu(), x.value(), w.value(), Some(b.value()), &spec)?;
     Ok(Var::from_op(
-        "linear",
+        if act == Activation::None {
+            "linear"
+        } else {
+            "linear_act"
+        },
         value,
         &[x, w, b],
-        Box::new(|g, inputs, _, needs| {
+        Box::new(move |g, inputs, out, needs| {
             let (x, w) = (&inputs[0], &inputs[1]);
+            let g = &activation_grad(act, out, g)?;
             Ok(vec![
                 when(needs[0], || matmul(g, w, false, false))?,
                 when(needs[1], || matmul(g, x, true, false))?,

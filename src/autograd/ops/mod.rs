@@ -14,13 +14,13 @@ pub use broadcast::{
 pub use columns::{concat_cols, pad_cols, slice_cols};
 pub use conv::{
     add_channel_bias, conv_transpose2d, conv_transpose2d_bias, conv2d, conv2d_bias,
-    conv2d_input_grad, conv2d_weight_grad, repeat_channels, sum_channels,
+    conv2d_bias_act, conv2d_input_grad, conv2d_weight_grad, repeat_channels, sum_channels,
 };
 pub use elementwise::{
     add, div, leaky_relu, leaky_relu_grad, mul, relu, relu_grad, scale, shift, sigmoid,
     sigmoid_grad, softplus, sqrt, square, sub, tanh, tanh_grad,
 };
-pub use matmul::{linear, matmul};
+pub use matmul::{linear, linear_act, matmul};
 pub use reduce::{mean_all, sum_all, sum_squares_rows};
 
 use super::var::Var;
