@@ -10,13 +10,14 @@ pub enum Shader {
     Fill,
     Random,
     Optim,
+    Penalty,
     Toy,
     Conv,
     Data,
 }
 
 impl Shader {
-    pub const ALL: [Shader; 10] = [
+    pub const ALL: [Shader; 11] = [
         Shader::Matmul,
         Shader::MatmulLanes8,
         Shader::Elementwise,
@@ -24,6 +25,7 @@ impl Shader {
         Shader::Fill,
         Shader::Random,
         Shader::Optim,
+        Shader::Penalty,
         Shader::Toy,
         Shader::Conv,
         Shader::Data,
@@ -38,6 +40,7 @@ impl Shader {
             Shader::Fill => "fill.wgsl",
             Shader::Random => "random.wgsl",
             Shader::Optim => "optim.wgsl",
+            Shader::Penalty => "penalty.wgsl",
             Shader::Toy => "toy.wgsl",
             Shader::Conv => "conv.wgsl",
             Shader::Data => "data.wgsl",
@@ -53,6 +56,7 @@ impl Shader {
             Shader::Fill => include_str!("../../shaders/fill.wgsl"),
             Shader::Random => include_str!("../../shaders/random.wgsl"),
             Shader::Optim => include_str!("../../shaders/optim.wgsl"),
+            Shader::Penalty => include_str!("../../shaders/penalty.wgsl"),
             Shader::Toy => include_str!("../../shaders/toy.wgsl"),
             Shader::Conv => include_str!("../../shaders/conv.wgsl"),
             Shader::Data => include_str!("../../shaders/data.wgsl"),

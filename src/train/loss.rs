@@ -1,7 +1,7 @@
 //! GAN losses and the WGAN-GP gradient penalty, as autograd graphs.
 
 use crate::autograd::ops::{
-    mean_all, mul_rows, relu, scale, shift, softplus, sqrt, square, sub, sum_all, sum_squares_rows,
+    mean_all, mul_rows, penalty, relu, scale, shift, softplus, sub, sum_all,
 };
 use crate::autograd::{Var, grad};
 use crate::error::Result;
@@ -82,6 +82,5 @@ pub fn gradient_penalty(
     let x_hat = Var::input(x_hat.gpu(), x_hat.value().clone());
     let d = critic(&x_hat)?;
     let g = grad(&sum_all(&d)?, &[&x_hat], true)?.remove(0);
-    let norm = sqrt(&shift(&sum_squares_rows(&g)?, NORM_EPS)?)?;
-    scale(&mean_all(&square(&shift(&norm, -1.0)?)?)?, lambda)
+    penalty(&g, lambda, NORM_EPS)
 }

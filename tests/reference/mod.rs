@@ -9,6 +9,7 @@ pub mod matmul;
 pub mod mlp;
 pub mod norm;
 pub mod optim;
+pub mod penalty;
 pub mod random;
 pub mod reduce;
 pub mod spectral;

@@ -651,11 +651,7 @@ fn epilogues() -> Vec<Epilogue> {
 
 /// `base` (a layer z = f(x)) followed by `act` in its epilogue: forward
 /// act(f(x)), gradient the base VJP of w ⊙ act'(z), and the GPU op `fused`.
-fn with_epilogue(
-    base: Case,
-    (act, f, df): Epilogue,
-    fused: GpuOp,
-) -> Case {
+fn with_epilogue(base: Case, (act, f, df): Epilogue, fused: GpuOp) -> Case {
     let (forward, vjp) = (std::rc::Rc::new(base.forward), base.vjp);
     let forward2 = std::rc::Rc::clone(&forward);
     Case {

@@ -105,3 +105,63 @@ fn penalty_gradient_matches_reference_and_finite_differences() {
         }
     }
 }
+
+#[test]
+fn penalty_kernels_match_twin_and_finite_differences() {
+    use crate::reference::penalty as twin;
+    use gpugan::autograd::ops;
+    use gpugan::gpu::kernels::penalty::{penalty_backward_into, penalty_forward_into};
+    use gpugan::gpu::kernels::reduce::sum_squares_rows;
+
+    let mut rng = Rng::new(44);
+    // Ragged batches and rows; a row of 784 (MNIST) at batch 64.
+    for (rows, row_len) in [(1, 7), (3, 1), (17, 65), (64, 784)] {
+        let g = rng.vec(rows * row_len);
+        let g64: Vec<f64> = g.iter().map(|&v| f64::from(v)).collect();
+        let (lambda, eps) = (f64::from(LAMBDA), f64::from(NORM_EPS));
+        let gt = upload(&g, &[rows, row_len]);
+        let sq = sum_squares_rows(gpu(), &gt).unwrap();
+
+        let out = crate::common::poisoned(&[1]);
+        penalty_forward_into(gpu(), &gt, &sq, LAMBDA, NORM_EPS, &out).unwrap();
+        let want = twin::penalty(&g64, row_len, lambda, eps);
+        let case = format!("penalty {rows}×{row_len}");
+        assert_close(&case, &read(&out), &[want], 1e-5);
+
+        let up = rng.vec(1);
+        let dg = crate::common::poisoned(&[rows, row_len]);
+        let up_t = upload(&up, &[1]);
+        penalty_backward_into(gpu(), &gt, &sq, &up_t, LAMBDA, NORM_EPS, &dg).unwrap();
+        let want_dg = twin::penalty_grad(&g64, row_len, lambda, eps, f64::from(up[0]));
+        assert_close(&format!("{case} backward"), &read(&dg), &want_dg, 1e-5);
+
+        // The op through autograd gives the same gradient (upstream 1).
+        let gv = Var::input(gpu(), gt.clone());
+        let p = ops::penalty(&gv, LAMBDA, NORM_EPS).unwrap();
+        assert_close(&format!("{case} op"), &read(p.value()), &[want], 1e-5);
+        let dg_op = grad(&p, &[&gv], false).unwrap().remove(0);
+        let want_op = twin::penalty_grad(&g64, row_len, lambda, eps, 1.0);
+        assert_close(
+            &format!("{case} op backward"),
+            &read(dg_op.value()),
+            &want_op,
+            1e-5,
+        );
+
+        // The twin's gradient against central differences of its penalty.
+        let h = 1e-6;
+        for idx in (0..g64.len()).step_by(1 + g64.len() / 16) {
+            let mut x = g64.clone();
+            x[idx] += h;
+            let plus = twin::penalty(&x, row_len, lambda, eps);
+            x[idx] -= 2.0 * h;
+            let minus = twin::penalty(&x, row_len, lambda, eps);
+            let numeric = (plus - minus) / (2.0 * h);
+            let analytic = want_op[idx];
+            assert!(
+                (numeric - analytic).abs() <= 1e-6 * (1.0 + numeric.abs()),
+                "{case}[{idx}]: analytic {analytic}, finite difference {numeric}"
+            );
+        }
+    }
+}

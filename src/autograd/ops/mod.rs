@@ -6,6 +6,7 @@ mod columns;
 mod conv;
 mod elementwise;
 mod matmul;
+mod penalty;
 mod reduce;
 
 pub use broadcast::{
@@ -21,6 +22,7 @@ pub use elementwise::{
     sigmoid_grad, softplus, sqrt, square, sub, tanh, tanh_grad,
 };
 pub use matmul::{linear, linear_act, matmul};
+pub use penalty::penalty;
 pub use reduce::{mean_all, sum_all, sum_squares_rows};
 
 use super::var::Var;

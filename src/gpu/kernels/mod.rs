@@ -8,6 +8,7 @@ pub mod elementwise;
 pub mod fill;
 pub mod matmul;
 pub mod optim;
+pub mod penalty;
 pub mod random;
 pub mod reduce;
 pub mod toy;
