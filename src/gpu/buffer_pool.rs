@@ -7,7 +7,7 @@
 //! earlier ones. The one operation that jumps the queue, `Queue::write_buffer`,
 //! is only issued after pending commands are submitted (see `Recorder`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 /// Sizes are rounded up to this many bytes, so near-equal shapes share buffers
@@ -31,7 +31,11 @@ type Key = (u64, u32);
 
 #[derive(Default)]
 struct PoolState {
-    free: HashMap<Key, Vec<wgpu::Buffer>>,
+    /// Ordered sets, taken lowest first: which buffer a request gets then
+    /// depends only on which are free, not on the order tensors were
+    /// dropped in, so a repeated iteration binds the same buffers each time
+    /// and its bind groups come from the cache (see `bind_groups.rs`).
+    free: HashMap<Key, BTreeSet<wgpu::Buffer>>,
     stats: PoolStats,
 }
 
@@ -59,7 +63,7 @@ impl BufferPool {
         let size = bytes.max(1).div_ceil(SIZE_CLASS) * SIZE_CLASS;
         let key = (size, usage.bits());
         let mut state = self.state.lock().unwrap();
-        let buffer = match state.free.get_mut(&key).and_then(Vec::pop) {
+        let buffer = match state.free.get_mut(&key).and_then(BTreeSet::pop_first) {
             Some(buffer) => {
                 state.stats.reuses += 1;
                 buffer
@@ -101,7 +105,7 @@ impl Drop for PooledBuffer {
     fn drop(&mut self) {
         if let Some(buffer) = self.buffer.take() {
             let mut state = self.pool.state.lock().unwrap();
-            state.free.entry(self.key).or_default().push(buffer);
+            state.free.entry(self.key).or_default().insert(buffer);
         }
     }
 }

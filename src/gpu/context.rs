@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::adapter::{AdapterChoice, choose_adapter, new_instance};
+use super::bind_groups::BindGroupCache;
 use super::buffer_pool::{BufferPool, PoolStats};
 use super::pipelines::{Kernel, PipelineCache};
 use super::recorder::{Recorder, RecorderStats};
@@ -23,6 +24,7 @@ struct Inner {
     pool: Arc<BufferPool>,
     pipelines: PipelineCache,
     recorder: Mutex<Recorder>,
+    bind_groups: BindGroupCache,
     /// Per-kernel wall time when profiling (see `Gpu::start_profiling`).
     profile: Mutex<Option<Profile>>,
     /// See `Gpu::allow_lanes8`.
@@ -86,6 +88,7 @@ impl Gpu {
             inner: Arc::new(Inner {
                 pool: BufferPool::new(device.clone()),
                 recorder: Mutex::new(Recorder::new(&device, align)),
+                bind_groups: BindGroupCache::default(),
                 pipelines: PipelineCache::default(),
                 profile: Mutex::new(None),
                 lanes8_allowed: std::sync::atomic::AtomicBool::new(true),
@@ -289,28 +292,20 @@ impl Gpu {
     ) {
         let inner = &*self.inner;
         let pipeline = inner.pipelines.get(&inner.device, kernel);
-        let layout = pipeline.get_bind_group_layout(0);
         let mut rec = inner.recorder.lock().unwrap();
         let bytes = bytemuck::bytes_of(params);
         let offset = rec.push_params(&inner.device, &inner.queue, bytes);
-        let params_binding = wgpu::BufferBinding {
-            buffer: &rec.arena,
-            offset,
-            size: wgpu::BufferSize::new((bytes.len() as u64).div_ceil(16) * 16),
-        };
-        let mut entries = vec![wgpu::BindGroupEntry {
-            binding: 0,
-            resource: wgpu::BindingResource::Buffer(params_binding),
-        }];
-        entries.extend(buffers.iter().map(|&(binding, t)| wgpu::BindGroupEntry {
-            binding,
-            resource: t.binding(),
-        }));
-        let bind_group = inner.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(kernel.entry),
-            layout: &layout,
-            entries: &entries,
-        });
+        let size = (bytes.len() as u64).div_ceil(16) * 16;
+        let mut created = false;
+        let bind_group = inner.bind_groups.get(
+            &inner.device,
+            &pipeline,
+            kernel.entry,
+            (&rec.arena, offset, size),
+            buffers,
+            || created = true,
+        );
+        rec.stats.bind_groups += u64::from(created);
         let encoder = rec.encoder(&inner.device);
         let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
             label: Some(kernel.entry),

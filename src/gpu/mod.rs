@@ -2,6 +2,7 @@
 //! cache and the kernel launchers.
 
 mod adapter;
+mod bind_groups;
 mod buffer_pool;
 mod context;
 pub mod kernels;

@@ -19,6 +19,8 @@ pub(crate) struct Recorder {
 pub struct RecorderStats {
     pub dispatches: u64,
     pub submits: u64,
+    /// Bind groups created (the others came from the cache).
+    pub bind_groups: u64,
 }
 
 /// Slots in the params arena per submission; a full arena forces a submit.

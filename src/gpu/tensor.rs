@@ -68,16 +68,24 @@ impl Tensor {
     /// (rounded up to 16 bytes, so it binds as `array<vec4<f32>>`; views are
     /// padded to `VIEW_ALIGN`), or the whole buffer.
     pub(crate) fn binding(&self) -> wgpu::BindingResource<'_> {
-        if !self.view {
-            return self.buffer().as_entire_binding();
-        }
-        let bytes = (4 * self.len() as u64).next_multiple_of(16);
-        let bytes = bytes.min(self.buffer().size() - self.offset);
+        let (offset, size) = self.binding_range();
         wgpu::BindingResource::Buffer(wgpu::BufferBinding {
             buffer: self.buffer(),
-            offset: self.offset,
-            size: wgpu::BufferSize::new(bytes),
+            offset,
+            size: size.and_then(wgpu::BufferSize::new),
         })
+    }
+
+    /// Offset and size of `binding()` in bytes (no size: to the end).
+    pub(crate) fn binding_range(&self) -> (u64, Option<u64>) {
+        if !self.view {
+            return (0, None);
+        }
+        let bytes = (4 * self.len() as u64).next_multiple_of(16);
+        (
+            self.offset,
+            Some(bytes.min(self.buffer().size() - self.offset)),
+        )
     }
 
     pub fn shape(&self) -> &[usize] {

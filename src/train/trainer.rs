@@ -282,6 +282,10 @@ impl Trainer {
         let flat_d = FlatParams::adopt(gpu, critic.parameters_mut())?;
         let opt_g = Optimizer::new(gpu, optim_config(&config), &flat_g)?;
         let opt_d = Optimizer::new(gpu, optim_config(&config), &flat_d)?;
+        // Submit the set-up work, so that the first iteration's kernel
+        // params start at the beginning of the arena as every later
+        // iteration's do: its bind groups then serve them all.
+        gpu.sync()?;
         Ok(Self {
             gpu: gpu.clone(),
             metrics: full(gpu, &[METRICS], 0.0)?,

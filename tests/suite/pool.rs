@@ -29,6 +29,7 @@ fn no_allocation_after_warm_up() {
     step(&gpu, &w1, &w2, 0);
     let warm = gpu.pool_stats();
     let pipelines = gpu.pipeline_count();
+    let bind_groups = gpu.recorder_stats().bind_groups;
     for i in 1..20 {
         assert!(step(&gpu, &w1, &w2, i).is_finite());
     }
@@ -40,4 +41,46 @@ fn no_allocation_after_warm_up() {
     assert_eq!(after.peak_bytes_held, warm.peak_bytes_held);
     assert!(after.reuses > warm.reuses);
     assert_eq!(gpu.pipeline_count(), pipelines, "pipelines are cached");
+    assert_eq!(
+        gpu.recorder_stats().bind_groups,
+        bind_groups,
+        "bind groups are cached"
+    );
+}
+
+/// Training iterations after the first allocate no buffer, and after the
+/// second create no bind group: the first iteration fills the pool, and
+/// the second takes its buffers from a full pool (lowest first), as every
+/// later one does, so its bind groups serve them all.
+fn training_is_warm(config: gpugan::train::TrainConfig) {
+    let gpu = Gpu::new(&AdapterChoice::default()).unwrap();
+    let mut trainer = gpugan::train::Trainer::new(&gpu, config).unwrap();
+    let mut iteration = || {
+        trainer.iteration().unwrap();
+        trainer.metrics().unwrap();
+    };
+    iteration();
+    let pool = gpu.pool_stats();
+    iteration();
+    let rec = gpu.recorder_stats();
+    iteration();
+    iteration();
+    let (pool2, rec2) = (gpu.pool_stats(), gpu.recorder_stats());
+    assert_eq!(pool2.allocations, pool.allocations, "{pool:?} -> {pool2:?}");
+    assert_eq!(pool2.peak_bytes_held, pool.peak_bytes_held);
+    assert_eq!(rec2.bind_groups, rec.bind_groups, "bind groups created");
+    assert!(rec2.dispatches > rec.dispatches);
+}
+
+#[test]
+fn toy_training_is_warm() {
+    use gpugan::gpu::kernels::toy::ToyKind;
+    training_is_warm(gpugan::train::TrainConfig::toy_cpu(ToyKind::EightGaussians));
+}
+
+#[test]
+fn dcgan_training_is_warm() {
+    // The CPU default of `gpugan train`: DCGAN WGAN-GP on the embedded set.
+    use gpugan::train::{DataSpec, TrainConfig};
+    training_is_warm(TrainConfig::images_cpu(DataSpec::Embedded));
 }
