@@ -9,6 +9,7 @@ pub enum Shader {
     Reduce,
     Fill,
     Random,
+    Norm,
     Optim,
     Penalty,
     Toy,
@@ -17,13 +18,14 @@ pub enum Shader {
 }
 
 impl Shader {
-    pub const ALL: [Shader; 11] = [
+    pub const ALL: [Shader; 12] = [
         Shader::Matmul,
         Shader::MatmulLanes8,
         Shader::Elementwise,
         Shader::Reduce,
         Shader::Fill,
         Shader::Random,
+        Shader::Norm,
         Shader::Optim,
         Shader::Penalty,
         Shader::Toy,
@@ -39,6 +41,7 @@ impl Shader {
             Shader::Reduce => "reduce.wgsl",
             Shader::Fill => "fill.wgsl",
             Shader::Random => "random.wgsl",
+            Shader::Norm => "norm.wgsl",
             Shader::Optim => "optim.wgsl",
             Shader::Penalty => "penalty.wgsl",
             Shader::Toy => "toy.wgsl",
@@ -55,6 +58,7 @@ impl Shader {
             Shader::Reduce => include_str!("../../shaders/reduce.wgsl"),
             Shader::Fill => include_str!("../../shaders/fill.wgsl"),
             Shader::Random => include_str!("../../shaders/random.wgsl"),
+            Shader::Norm => include_str!("../../shaders/norm.wgsl"),
             Shader::Optim => include_str!("../../shaders/optim.wgsl"),
             Shader::Penalty => include_str!("../../shaders/penalty.wgsl"),
             Shader::Toy => include_str!("../../shaders/toy.wgsl"),

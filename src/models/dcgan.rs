@@ -8,7 +8,7 @@
 //! 64×64 adds one more stride-2 stage on each side (4×4 start, ConvT to C).
 
 use super::Network;
-use crate::autograd::ops::{conv_transpose2d_bias, conv2d_bias_act, leaky_relu, relu, reshape};
+use crate::autograd::ops::{conv_transpose2d_bias_act, conv2d_bias_act, leaky_relu, relu, reshape};
 use crate::autograd::{Var, ops};
 use crate::error::{Error, Result};
 use crate::gpu::kernels::conv::Conv2dSpec;
@@ -124,12 +124,10 @@ impl ConvLayer {
         self.forward_act(x, w, b, Activation::None)
     }
 
-    /// With `act` in the conv's bias pass (convolutions only; a transposed
-    /// one is followed by batch norm here, so it never takes one).
+    /// With `act` in the conv's bias pass.
     fn forward_act(&self, x: &Var, w: &Var, b: &Var, act: Activation) -> Result<Var> {
         if self.transposed {
-            assert_eq!(act, Activation::None, "transposed convs take no epilogue");
-            conv_transpose2d_bias(x, w, b, self.spec)
+            conv_transpose2d_bias_act(x, w, b, self.spec, act)
         } else {
             conv2d_bias_act(x, w, b, self.spec, act)
         }

@@ -1,26 +1,18 @@
-//! BatchNorm2d and LayerNorm written with differentiable ops, so their
-//! backward (and double backward) comes from the ops' own rules.
+//! BatchNorm2d and LayerNorm. LayerNorm (in WGAN-GP critics) and batch norm
+//! in eval mode are written with differentiable ops, so their backward (and
+//! double backward) comes from the ops' own rules; batch norm in training is
+//! one fused op (`batch_norm_train`) whose gradient is first-order only: a
+//! critic with batch norm refuses the gradient penalty, so no second
+//! derivative ever passes through it.
 
+use crate::autograd::Var;
 use crate::autograd::ops::{
-    add_channel_bias, div, mul, repeat_channels, repeat_cols, reshape, scale, shift, sqrt, square,
-    sub, sum_cols, sum_rows, tile_rows,
+    add_channel_bias, batch_norm_train, div, mul, repeat_channels, repeat_cols, reshape, scale,
+    shift, sqrt, square, sub, sum_cols, tile_rows,
 };
-use crate::autograd::{Var, no_grad};
 use crate::error::Result;
-use crate::gpu::kernels::elementwise::{Binary, binary};
-use crate::gpu::kernels::fill::{copy_range, full};
+use crate::gpu::kernels::fill::full;
 use crate::gpu::{Gpu, Tensor};
-
-/// Mean over (batch, height, width) of x [B, C, H, W] for each channel: [C].
-fn channel_mean(x: &Var) -> Result<Var> {
-    let (b, c) = (x.shape()[0], x.shape()[1]);
-    let plane = x.value().len() / (b * c);
-    let per_plane = sum_cols(&reshape(x, &[b * c, plane])?)?;
-    scale(
-        &sum_rows(&reshape(&per_plane, &[b, c])?)?,
-        1.0 / (b * plane) as f32,
-    )
-}
 
 /// `torch.nn.BatchNorm2d`: batch statistics in training (running statistics
 /// updated with `momentum`, the variance unbiased), running ones in eval.
@@ -49,38 +41,22 @@ impl BatchNorm2d {
         self.forward_with(x, training, &self.weight, &self.bias)
     }
 
+    /// Training: batch statistics, one fused op (`batch_norm_train`; its
+    /// gradient is first-order only). Eval: the running statistics, with
+    /// differentiable ops.
     pub fn forward_with(&self, x: &Var, training: bool, weight: &Var, bias: &Var) -> Result<Var> {
+        if training {
+            let running = (&self.running_mean, &self.running_var);
+            return batch_norm_train(x, weight, bias, running, self.momentum, self.eps);
+        }
         let shape = x.shape().to_vec();
-        let (mean, var) = if training {
-            let mean = channel_mean(x)?;
-            let centred = sub(x, &repeat_channels(&mean, &shape)?)?;
-            let var = channel_mean(&square(&centred)?)?;
-            self.update_running(&mean, &var, x.value().len() / shape[1])?;
-            (mean, var)
-        } else {
-            let gpu = x.gpu();
-            (
-                Var::constant(gpu, self.running_mean.clone()),
-                Var::constant(gpu, self.running_var.clone()),
-            )
-        };
+        let gpu = x.gpu();
+        let mean = Var::constant(gpu, self.running_mean.clone());
+        let var = Var::constant(gpu, self.running_var.clone());
         let centred = sub(x, &repeat_channels(&mean, &shape)?)?;
         let std = sqrt(&shift(&var, self.eps)?)?;
         let normalized = div(&centred, &repeat_channels(&std, &shape)?)?;
         add_channel_bias(&mul(&normalized, &repeat_channels(weight, &shape)?)?, bias)
-    }
-
-    /// running ← (1 − m)·running + m·batch, with the unbiased batch variance.
-    fn update_running(&self, mean: &Var, var: &Var, n: usize) -> Result<()> {
-        let _no_grad = no_grad();
-        let gpu = mean.gpu();
-        let unbiased = scale(var, n as f32 / (n.max(2) - 1) as f32)?;
-        for (running, batch) in [(&self.running_mean, mean), (&self.running_var, &unbiased)] {
-            let diff = binary(gpu, Binary::Sub, batch.value(), running)?;
-            let updated = binary(gpu, Binary::Axpy(self.momentum), &diff, running)?;
-            copy_range(gpu, &updated, 0, running, 0, running.len())?;
-        }
-        Ok(())
     }
 
     pub fn parameters(&self) -> Vec<Var> {

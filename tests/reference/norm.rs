@@ -50,3 +50,33 @@ pub fn layer_norm(x: &[f64], batch: usize, gamma: &[f64], beta: &[f64], eps: f64
         })
         .collect()
 }
+
+/// Gradients of `batch_norm2d` (training mode) for the upstream gradient
+/// dy: (dx, dγ, dβ).
+pub fn batch_norm2d_backward(
+    x: &[f64],
+    shape: [usize; 4],
+    gamma: &[f64],
+    dy: &[f64],
+    eps: f64,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let [_, c, h, w] = shape;
+    let plane = h * w;
+    let zeros = vec![0.0; c];
+    let (_, mean, var) = batch_norm2d(x, shape, &zeros, &zeros, eps);
+    let n = (x.len() / c) as f64;
+    let channel = |i: usize| (i / plane) % c;
+    let xhat = |i: usize| (x[i] - mean[channel(i)]) / (var[channel(i)] + eps).sqrt();
+    let (mut dgamma, mut dbeta) = (vec![0.0; c], vec![0.0; c]);
+    for i in 0..x.len() {
+        dbeta[channel(i)] += dy[i];
+        dgamma[channel(i)] += dy[i] * xhat(i);
+    }
+    let dx = (0..x.len())
+        .map(|i| {
+            let ci = channel(i);
+            gamma[ci] / (var[ci] + eps).sqrt() / n * (n * dy[i] - dbeta[ci] - xhat(i) * dgamma[ci])
+        })
+        .collect();
+    (dx, dgamma, dbeta)
+}

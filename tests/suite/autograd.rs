@@ -670,15 +670,10 @@ fn with_epilogue(base: Case, (act, f, df): Epilogue, fused: GpuOp) -> Case {
 
 #[test]
 fn fused_activation_gradients() {
-    // Linear and conv with each activation in the epilogue, against the
+    // Linear, conv and transposed conv with each activation in the epilogue, against the
     // twin (forward, gradient) and finite differences.
     let mut rng = Rng::new(85);
-    let conv_bias = || {
-        conv_cases()
-            .into_iter()
-            .find(|c| c.name == "conv2d_bias")
-            .unwrap()
-    };
+    let conv_case = |name: &str| conv_cases().into_iter().find(|c| c.name == name).unwrap();
     let spec = gpugan::gpu::kernels::conv::Conv2dSpec {
         stride: 2,
         padding: 1,
@@ -688,7 +683,16 @@ fn fused_activation_gradients() {
         let linear: GpuOp = Box::new(move |v| ops::linear_act(&v[0], &v[1], &v[2], act));
         check(&with_epilogue(linear_case(), epilogue, linear), &mut rng);
         let conv: GpuOp = Box::new(move |v| ops::conv2d_bias_act(&v[0], &v[1], &v[2], spec, act));
-        check(&with_epilogue(conv_bias(), epilogue, conv), &mut rng);
+        check(
+            &with_epilogue(conv_case("conv2d_bias"), epilogue, conv),
+            &mut rng,
+        );
+        let convt: GpuOp =
+            Box::new(move |v| ops::conv_transpose2d_bias_act(&v[0], &v[1], &v[2], spec, act));
+        check(
+            &with_epilogue(conv_case("conv_transpose2d_bias"), epilogue, convt),
+            &mut rng,
+        );
     }
 }
 

@@ -4,7 +4,7 @@
 use gpugan::autograd::{Var, grad, ops};
 use gpugan::nn::{BatchNorm2d, LayerNorm};
 
-use crate::common::{Rng, assert_close, gpu, read, upload};
+use crate::common::{Rng, assert_close, gpu, poisoned, read, upload};
 use crate::reference::norm as twin;
 
 /// Normalisation divides by a batch statistic: a few f32 roundings more than
@@ -145,6 +145,112 @@ fn layer_norm_forward_and_gradients() {
                 &numeric[k],
                 NORM_GRAD_TOL,
             );
+        }
+    }
+}
+
+#[test]
+fn batch_norm_kernels_match_twin() {
+    use gpugan::gpu::kernels::norm::{
+        BatchStats, batch_norm_apply_into, batch_norm_grad_input_into, batch_norm_grad_params_into,
+        batch_norm_stats_into,
+    };
+    let mut rng = Rng::new(132);
+    let eps = 1e-5;
+    // Ragged shapes: one sample, one pixel, odd planes, 65 channels.
+    for shape in [[3, 5, 7, 1], [1, 3, 3, 3], [17, 2, 1, 1], [2, 65, 3, 3]] {
+        let c = shape[1];
+        let n: usize = shape.iter().product();
+        let (x, gamma, beta, dy) = (rng.vec(n), rng.vec(c), rng.vec(c), rng.vec(n));
+        let (x64, g64, b64, dy64) = (to_f64(&x), to_f64(&gamma), to_f64(&beta), to_f64(&dy));
+        let (want_y, mean, var) = twin::batch_norm2d(&x64, shape, &g64, &b64, eps);
+        let xt = upload(&x, &shape);
+        let running = (upload(&rng.vec(c), &[c]), upload(&rng.vec(c), &[c]));
+        let (rm0, rv0) = (to_f64(&read(&running.0)), to_f64(&read(&running.1)));
+        let stats = BatchStats {
+            mean: poisoned(&[c]),
+            invstd: poisoned(&[c]),
+        };
+        batch_norm_stats_into(
+            gpu(),
+            &xt,
+            (&running.0, &running.1),
+            0.1,
+            eps as f32,
+            &stats,
+        )
+        .unwrap();
+        let case = format!("batch_norm {shape:?}");
+        assert_close(&format!("{case} mean"), &read(&stats.mean), &mean, NORM_TOL);
+        let invstd: Vec<f64> = var.iter().map(|v| 1.0 / (v + eps).sqrt()).collect();
+        assert_close(
+            &format!("{case} invstd"),
+            &read(&stats.invstd),
+            &invstd,
+            NORM_TOL,
+        );
+        let per_channel = (n / c) as f64;
+        let unbiased = |v: f64| {
+            if per_channel > 1.0 {
+                v * per_channel / (per_channel - 1.0)
+            } else {
+                v
+            }
+        };
+        let want_rm: Vec<f64> = rm0
+            .iter()
+            .zip(&mean)
+            .map(|(r, m)| 0.9 * r + 0.1 * m)
+            .collect();
+        let want_rv: Vec<f64> = rv0
+            .iter()
+            .zip(&var)
+            .map(|(r, &v)| 0.9 * r + 0.1 * unbiased(v))
+            .collect();
+        assert_close(
+            &format!("{case} running mean"),
+            &read(&running.0),
+            &want_rm,
+            NORM_TOL,
+        );
+        assert_close(
+            &format!("{case} running var"),
+            &read(&running.1),
+            &want_rv,
+            NORM_TOL,
+        );
+
+        let (gt, bt, dyt) = (
+            upload(&gamma, &[c]),
+            upload(&beta, &[c]),
+            upload(&dy, &shape),
+        );
+        let y = poisoned(&shape);
+        batch_norm_apply_into(gpu(), &xt, &stats, &gt, &bt, &y).unwrap();
+        assert_close(&format!("{case} y"), &read(&y), &want_y, NORM_TOL);
+
+        let (want_dx, want_dg, want_db) =
+            twin::batch_norm2d_backward(&x64, shape, &g64, &dy64, eps);
+        let (db, dg, dx) = (poisoned(&[c]), poisoned(&[c]), poisoned(&shape));
+        batch_norm_grad_params_into(gpu(), &xt, &stats, &dyt, &db, &dg).unwrap();
+        batch_norm_grad_input_into(gpu(), &xt, &stats, &gt, &dyt, (&db, &dg), &dx).unwrap();
+        assert_close(&format!("{case} dβ"), &read(&db), &want_db, NORM_TOL);
+        assert_close(&format!("{case} dγ"), &read(&dg), &want_dg, NORM_TOL);
+        assert_close(&format!("{case} dx"), &read(&dx), &want_dx, NORM_TOL);
+
+        // The twin's backward against central differences of its forward.
+        if n / c > 1 {
+            let f = |v: &[Vec<f64>]| twin::batch_norm2d(&v[0], shape, &v[1], &v[2], eps).0;
+            let numeric =
+                finite_difference_grads(&[x64.clone(), g64.clone(), b64.clone()], &dy64, &f);
+            for (k, want) in [&want_dx, &want_dg, &want_db].iter().enumerate() {
+                for (a, b) in want.iter().zip(&numeric[k]) {
+                    assert!(
+                        (a - b).abs() <= 1e-6 * (1.0 + b.abs()),
+                        "{case} twin input {k}: {a} vs {b}"
+                    );
+                }
+            }
         }
     }
 }

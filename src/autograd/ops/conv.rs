@@ -152,6 +152,21 @@ pub fn conv2d_bias_act(
 
 /// conv_transpose2d(x, w) + b per output channel, fused as in `conv2d_bias`.
 pub fn conv_transpose2d_bias(x: &Var, w: &Var, b: &Var, spec: Conv2dSpec) -> Result<Var> {
+    conv_transpose2d_bias_act(x, w, b, spec, Activation::None)
+}
+
+/// act(conv_transpose2d(x, w) + b), the activation in the bias pass as in
+/// `conv2d_bias_act`.
+pub fn conv_transpose2d_bias_act(
+    x: &Var,
+    w: &Var,
+    b: &Var,
+    spec: Conv2dSpec,
+    act: Activation,
+) -> Result<Var> {
+    if !fusable(act) {
+        return activate(&conv_transpose2d_bias(x, w, b, spec)?, act);
+    }
     let shape = crate::gpu::kernels::conv::conv_transpose2d_shape(x.shape(), w.shape(), spec)?;
     let value = x.gpu().empty(&shape.input())?;
     conv_transpose2d_into(
@@ -160,15 +175,20 @@ pub fn conv_transpose2d_bias(x: &Var, w: &Var, b: &Var, spec: Conv2dSpec) -> Res
         w.value(),
         Some(b.value()),
         spec,
-        Activation::None,
+        act,
         &value,
     )?;
     Ok(Var::from_op(
-        "conv_transpose2d_bias",
+        if act == Activation::None {
+            "conv_transpose2d_bias"
+        } else {
+            "conv_transpose2d_bias_act"
+        },
         value,
         &[x, w, b],
-        Box::new(move |g, inputs, _, needs| {
+        Box::new(move |g, inputs, out, needs| {
             let (x, w) = (&inputs[0], &inputs[1]);
+            let g = &activation_grad(act, out, g)?;
             // y = convᵀ(x, w) is the input gradient of a conv: its own
             // gradients are that conv and its weight gradient.
             Ok(vec![

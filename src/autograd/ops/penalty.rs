@@ -2,8 +2,9 @@
 //! squares per row and one kernel forward, one kernel backward
 //! (`penalty.wgsl`) instead of seven elementwise ops and their gradients.
 
+use super::first_order;
 use crate::autograd::var::Var;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::gpu::kernels::penalty::{penalty_backward_into, penalty_forward_into};
 use crate::gpu::kernels::reduce::sum_squares_rows;
 
@@ -24,18 +25,7 @@ pub fn penalty(g: &Var, lambda: f32, eps: f32) -> Result<Var> {
             let g = &inputs[0];
             let out = gpu.empty(g.shape())?;
             penalty_backward_into(&gpu, g.value(), &sq, up.value(), lambda, eps, &out)?;
-            let dg = Var::from_op(
-                "penalty_grad",
-                out,
-                &[g, up],
-                Box::new(|_, _, _, _| {
-                    Err(Error::Invalid {
-                        op: "penalty",
-                        reason: "the penalty's gradient is not differentiable again".into(),
-                    })
-                }),
-            );
-            Ok(vec![Some(dg)])
+            Ok(vec![Some(first_order("penalty_grad", out, &[g, up]))])
         }),
     ))
 }

@@ -7,6 +7,7 @@ pub mod data;
 pub mod elementwise;
 pub mod fill;
 pub mod matmul;
+pub mod norm;
 pub mod optim;
 pub mod penalty;
 pub mod random;

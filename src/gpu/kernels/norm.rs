@@ -1,0 +1,188 @@
+//! Launchers for `shaders/norm.wgsl`: batch normalisation in training mode,
+//! forward (statistics, then normalise) and backward (parameter gradients,
+//! then the input gradient).
+
+use super::{WORKGROUP_1D, as_u32};
+use crate::error::{Error, Result, expect_shape};
+use crate::gpu::shaders::Shader;
+use crate::gpu::{Gpu, Kernel, Tensor};
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Params {
+    batch: u32,
+    channels: u32,
+    plane: u32,
+    eps: f32,
+    momentum: f32,
+    _pad: [u32; 3],
+}
+
+/// Per-channel kernels: invocations per workgroup.
+const CHANNEL_WORKGROUP: usize = 64;
+
+/// The batch statistics of one forward: mean and 1/√(var + eps) per channel.
+pub struct BatchStats {
+    pub mean: Tensor,
+    pub invstd: Tensor,
+}
+
+fn params(op: &'static str, x: &Tensor, eps: f32, momentum: f32) -> Result<Params> {
+    let &[b, c, h, w] = x.shape() else {
+        return Err(Error::Invalid {
+            op,
+            reason: format!("expects [B, C, H, W], got {:?}", x.shape()),
+        });
+    };
+    Ok(Params {
+        batch: as_u32(op, "batch", b)?,
+        channels: as_u32(op, "channels", c)?,
+        plane: as_u32(op, "plane", h * w)?,
+        eps,
+        momentum,
+        _pad: [0; 3],
+    })
+}
+
+fn per_channel(gpu: &Gpu, entry: &'static str, p: &Params, bufs: &[(u32, &Tensor)]) {
+    let groups = (p.channels as usize).div_ceil(CHANNEL_WORKGROUP) as u32;
+    gpu.dispatch(&Kernel::new(Shader::Norm, entry), p, bufs, [groups, 1, 1]);
+}
+
+fn per_element(gpu: &Gpu, entry: &'static str, p: &Params, n: usize, bufs: &[(u32, &Tensor)]) {
+    let grid = gpu.grid(n, WORKGROUP_1D);
+    gpu.dispatch(&Kernel::new(Shader::Norm, entry), p, bufs, grid);
+}
+
+fn check_channels(op: &'static str, what: &str, x: &Tensor, t: &Tensor) -> Result<()> {
+    expect_shape(op, what, &[x.shape()[1]], t.shape())
+}
+
+/// Mean and 1/√(var + eps) of each channel of x into `stats`, and the
+/// running statistics moved towards them by `momentum` (unbiased variance).
+pub fn batch_norm_stats_into(
+    gpu: &Gpu,
+    x: &Tensor,
+    (running_mean, running_var): (&Tensor, &Tensor),
+    momentum: f32,
+    eps: f32,
+    stats: &BatchStats,
+) -> Result<()> {
+    let op = "batch_norm_stats";
+    let p = params(op, x, eps, momentum)?;
+    for (what, t) in [
+        ("running mean", running_mean),
+        ("running var", running_var),
+        ("mean", &stats.mean),
+        ("invstd", &stats.invstd),
+    ] {
+        check_channels(op, what, x, t)?;
+    }
+    let bufs = [
+        (1, x),
+        (2, &stats.mean),
+        (3, &stats.invstd),
+        (4, running_mean),
+        (5, running_var),
+    ];
+    per_channel(gpu, "batch_norm_stats", &p, &bufs);
+    Ok(())
+}
+
+pub fn batch_norm_stats(
+    gpu: &Gpu,
+    x: &Tensor,
+    running: (&Tensor, &Tensor),
+    momentum: f32,
+    eps: f32,
+) -> Result<BatchStats> {
+    let c = x.shape().get(1).copied().unwrap_or(1);
+    let stats = BatchStats {
+        mean: gpu.empty(&[c])?,
+        invstd: gpu.empty(&[c])?,
+    };
+    batch_norm_stats_into(gpu, x, running, momentum, eps, &stats)?;
+    Ok(stats)
+}
+
+/// out = (x − mean)·invstd·γ + β per channel.
+pub fn batch_norm_apply_into(
+    gpu: &Gpu,
+    x: &Tensor,
+    stats: &BatchStats,
+    gamma: &Tensor,
+    beta: &Tensor,
+    out: &Tensor,
+) -> Result<()> {
+    let op = "batch_norm_apply";
+    let p = params(op, x, 0.0, 0.0)?;
+    check_channels(op, "weight", x, gamma)?;
+    check_channels(op, "bias", x, beta)?;
+    expect_shape(op, "output", x.shape(), out.shape())?;
+    let bufs = [
+        (1, x),
+        (6, &stats.mean),
+        (7, &stats.invstd),
+        (8, gamma),
+        (9, beta),
+        (11, out),
+    ];
+    per_element(gpu, op, &p, x.len(), &bufs);
+    Ok(())
+}
+
+/// dβ = Σ dy and dγ = Σ dy·x̂ per channel.
+pub fn batch_norm_grad_params_into(
+    gpu: &Gpu,
+    x: &Tensor,
+    stats: &BatchStats,
+    dy: &Tensor,
+    dbeta: &Tensor,
+    dgamma: &Tensor,
+) -> Result<()> {
+    let op = "batch_norm_grad_params";
+    let p = params(op, x, 0.0, 0.0)?;
+    expect_shape(op, "upstream gradient", x.shape(), dy.shape())?;
+    check_channels(op, "bias gradient", x, dbeta)?;
+    check_channels(op, "weight gradient", x, dgamma)?;
+    let bufs = [
+        (1, x),
+        (6, &stats.mean),
+        (7, &stats.invstd),
+        (10, dy),
+        (11, dbeta),
+        (12, dgamma),
+    ];
+    per_channel(gpu, op, &p, &bufs);
+    Ok(())
+}
+
+/// dx = γ·invstd/N · (N·dy − dβ − x̂·dγ) per channel.
+#[allow(clippy::too_many_arguments)]
+pub fn batch_norm_grad_input_into(
+    gpu: &Gpu,
+    x: &Tensor,
+    stats: &BatchStats,
+    gamma: &Tensor,
+    dy: &Tensor,
+    (dbeta, dgamma): (&Tensor, &Tensor),
+    out: &Tensor,
+) -> Result<()> {
+    let op = "batch_norm_grad_input";
+    let p = params(op, x, 0.0, 0.0)?;
+    expect_shape(op, "upstream gradient", x.shape(), dy.shape())?;
+    expect_shape(op, "output", x.shape(), out.shape())?;
+    check_channels(op, "weight", x, gamma)?;
+    let bufs = [
+        (1, x),
+        (6, &stats.mean),
+        (7, &stats.invstd),
+        (8, gamma),
+        (10, dy),
+        (11, out),
+        (13, dbeta),
+        (14, dgamma),
+    ];
+    per_element(gpu, op, &p, x.len(), &bufs);
+    Ok(())
+}
