@@ -1,5 +1,6 @@
 // Optimizer updates with PyTorch's semantics (torch.optim.Adam, RMSprop) and
-// weight clipping, one invocation per parameter element, state in place.
+// weight clipping, one invocation per parameter element (or per four, in
+// the *_vec4 entries), state in place.
 //
 // adam_step (torch.optim.Adam, amsgrad off):
 //   g ← g + wd·θ;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
@@ -27,11 +28,55 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> state0: array<f32>; // Adam m; RMSprop s
 @group(0) @binding(4) var<storage, read_write> state1: array<f32>; // Adam v; RMSprop a
 @group(0) @binding(5) var<storage, read_write> state2: array<f32>; // RMSprop b
+// The same tensors as vec4s, for the *_vec4 entries (n a multiple of 4, as
+// every flat parameter buffer is): on lavapipe a vec4 load costs little
+// more than a scalar one (DESIGN.md), so these move ~4× the data per load.
+@group(0) @binding(6) var<storage, read_write> theta4: array<vec4<f32>>;
+@group(0) @binding(7) var<storage, read> grad4: array<vec4<f32>>;
+@group(0) @binding(8) var<storage, read_write> state04: array<vec4<f32>>;
+@group(0) @binding(9) var<storage, read_write> state14: array<vec4<f32>>;
+@group(0) @binding(10) var<storage, read_write> state24: array<vec4<f32>>;
 
 const WORKGROUP: u32 = 256u;
 
 fn element_index(wg: vec3<u32>, lid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return (wg.y * groups.x + wg.x) * WORKGROUP + lid.x;
+}
+
+// The update rules, once, on four elements at a time; the scalar entries
+// use lane x. `Update` carries the new θ and state.
+struct Update {
+    theta: vec4<f32>,
+    s0: vec4<f32>,
+    s1: vec4<f32>,
+    s2: vec4<f32>,
+}
+
+fn adam(theta_in: vec4<f32>, grad_in: vec4<f32>, m_in: vec4<f32>, v_in: vec4<f32>) -> Update {
+    let g = grad_in + p.weight_decay * theta_in;
+    let m = p.beta1 * m_in + (1.0 - p.beta1) * g;
+    let v = p.beta2 * v_in + (1.0 - p.beta2) * g * g;
+    let denom = sqrt(v) / sqrt(p.bc2) + p.eps;
+    return Update(theta_in - (p.lr / p.bc1) * m / denom, m, v, vec4<f32>(0.0));
+}
+
+fn rmsprop(theta_in: vec4<f32>, grad_in: vec4<f32>, s_in: vec4<f32>, a_in: vec4<f32>, b_in: vec4<f32>) -> Update {
+    let alpha = p.beta1;
+    let momentum = p.beta2;
+    let g = grad_in + p.weight_decay * theta_in;
+    let s = alpha * s_in + (1.0 - alpha) * g * g;
+    var a = a_in;
+    var avg = s;
+    if p.bc1 != 0.0 {
+        a = alpha * a_in + (1.0 - alpha) * g;
+        avg = s - a * a;
+    }
+    let d = sqrt(avg) + p.eps;
+    if momentum > 0.0 {
+        let b = momentum * b_in + g / d;
+        return Update(theta_in - p.lr * b, s, a, b);
+    }
+    return Update(theta_in - p.lr * g / d, s, a, b_in);
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -44,13 +89,26 @@ fn adam_step(
     if i >= p.n {
         return;
     }
-    let g = grad[i] + p.weight_decay * theta[i];
-    let m = p.beta1 * state0[i] + (1.0 - p.beta1) * g;
-    let v = p.beta2 * state1[i] + (1.0 - p.beta2) * g * g;
-    state0[i] = m;
-    state1[i] = v;
-    let denom = sqrt(v) / sqrt(p.bc2) + p.eps;
-    theta[i] = theta[i] - (p.lr / p.bc1) * m / denom;
+    let u = adam(vec4<f32>(theta[i]), vec4<f32>(grad[i]), vec4<f32>(state0[i]), vec4<f32>(state1[i]));
+    state0[i] = u.s0.x;
+    state1[i] = u.s1.x;
+    theta[i] = u.theta.x;
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn adam_step_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = element_index(wg, lid, groups);
+    if i >= p.n / 4u {
+        return;
+    }
+    let u = adam(theta4[i], grad4[i], state04[i], state14[i]);
+    state04[i] = u.s0;
+    state14[i] = u.s1;
+    theta4[i] = u.theta;
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -63,25 +121,42 @@ fn rmsprop_step(
     if i >= p.n {
         return;
     }
-    let alpha = p.beta1;
-    let momentum = p.beta2;
-    let g = grad[i] + p.weight_decay * theta[i];
-    let s = alpha * state0[i] + (1.0 - alpha) * g * g;
-    state0[i] = s;
-    var avg = s;
+    let u = rmsprop(
+        vec4<f32>(theta[i]),
+        vec4<f32>(grad[i]),
+        vec4<f32>(state0[i]),
+        vec4<f32>(state1[i]),
+        vec4<f32>(state2[i]),
+    );
+    state0[i] = u.s0.x;
     if p.bc1 != 0.0 {
-        let a = alpha * state1[i] + (1.0 - alpha) * g;
-        state1[i] = a;
-        avg = s - a * a;
+        state1[i] = u.s1.x;
     }
-    let d = sqrt(avg) + p.eps;
-    if momentum > 0.0 {
-        let b = momentum * state2[i] + g / d;
-        state2[i] = b;
-        theta[i] = theta[i] - p.lr * b;
-    } else {
-        theta[i] = theta[i] - p.lr * g / d;
+    if p.beta2 > 0.0 {
+        state2[i] = u.s2.x;
     }
+    theta[i] = u.theta.x;
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn rmsprop_step_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = element_index(wg, lid, groups);
+    if i >= p.n / 4u {
+        return;
+    }
+    let u = rmsprop(theta4[i], grad4[i], state04[i], state14[i], state24[i]);
+    state04[i] = u.s0;
+    if p.bc1 != 0.0 {
+        state14[i] = u.s1;
+    }
+    if p.beta2 > 0.0 {
+        state24[i] = u.s2;
+    }
+    theta4[i] = u.theta;
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -93,5 +168,17 @@ fn clip_step(
     let i = element_index(wg, lid, groups);
     if i < p.n {
         theta[i] = clamp(theta[i], -p.bc2, p.bc2);
+    }
+}
+
+@compute @workgroup_size(WORKGROUP)
+fn clip_step_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let i = element_index(wg, lid, groups);
+    if i < p.n / 4u {
+        theta4[i] = clamp(theta4[i], vec4<f32>(-p.bc2), vec4<f32>(p.bc2));
     }
 }

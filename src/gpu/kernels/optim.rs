@@ -41,6 +41,9 @@ pub struct RmspropStep {
     pub centered: bool,
 }
 
+/// Runs `entry`, or its vec4 form when the element count allows (always for
+/// flat parameter buffers): bindings 6.. instead of 1.., a quarter of the
+/// invocations.
 fn launch(
     gpu: &Gpu,
     entry: &'static str,
@@ -55,11 +58,19 @@ fn launch(
         n: as_u32(entry, "parameter count", theta.len())?,
         ..params
     };
+    let vec4 = theta.len().is_multiple_of(4);
+    let (entry, first, invocations) = match (vec4, entry) {
+        (true, "adam_step") => ("adam_step_vec4", 6, theta.len() / 4),
+        (true, "rmsprop_step") => ("rmsprop_step_vec4", 6, theta.len() / 4),
+        (true, "clip_step") => ("clip_step_vec4", 6, theta.len() / 4),
+        _ => (entry, 1, theta.len()),
+    };
+    let bound: Vec<(u32, &Tensor)> = buffers.iter().map(|&(b, t)| (b - 1 + first, t)).collect();
     gpu.dispatch(
         &Kernel::new(Shader::Optim, entry),
         &params,
-        buffers,
-        gpu.grid(theta.len(), WORKGROUP_1D),
+        &bound,
+        gpu.grid(invocations, WORKGROUP_1D),
     );
     Ok(())
 }
