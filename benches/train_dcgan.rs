@@ -47,8 +47,10 @@ fn main() {
                 ..base.clone()
             };
             let mut trainer = Trainer::new(&gpu, config).unwrap();
-            trainer.iteration().unwrap(); // warm: pipelines compiled, pool filled
-            gpu.sync().unwrap();
+            // Warm: pipelines compiled, pool filled, the losses' staging
+            // buffer taken.
+            trainer.iteration().unwrap();
+            trainer.metrics().unwrap();
             let (before, pool_before) = (gpu.recorder_stats(), gpu.pool_stats());
             let times: Vec<f64> = (0..iters)
                 .map(|_| {
