@@ -2,26 +2,21 @@
 //! GFLOP/s: criterion's throughput is set to the FLOP count, so "elem/s"
 //! reads as FLOP/s. Each iteration records, submits and waits.
 
+mod common;
+
+use common::filled;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gpugan::gpu::kernels::conv::{
     Conv2dSpec, conv_transpose2d_into, conv_transpose2d_shape, conv2d_backward_input_into,
     conv2d_backward_weight_into, conv2d_into, conv2d_shape,
 };
 use gpugan::gpu::kernels::matmul::Activation;
-use gpugan::{AdapterChoice, Gpu, Tensor};
+use gpugan::{AdapterChoice, Gpu};
 
 const SPEC: Conv2dSpec = Conv2dSpec {
     stride: 2,
     padding: 1,
 };
-
-fn filled(gpu: &Gpu, shape: &[usize]) -> Tensor {
-    let n: usize = shape.iter().product();
-    let data: Vec<f32> = (0..n)
-        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
-        .collect();
-    gpu.upload(&data, shape).unwrap()
-}
 
 fn bench_conv(c: &mut Criterion) {
     let gpu = Gpu::new(&AdapterChoice::default()).expect("a GPU adapter");

@@ -7,6 +7,9 @@
 //! small kernels also show the per-dispatch cost of the adapter.
 //! Matmul and convolution have their own benches (GFLOP/s).
 
+mod common;
+
+use common::filled;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gpugan::gpu::kernels::data::{gather_images_into, upload_bytes, upload_u32};
 use gpugan::gpu::kernels::elementwise::{Binary, Unary, binary_into, unary_into};
@@ -14,20 +17,12 @@ use gpugan::gpu::kernels::fill::tile_rows_into;
 use gpugan::gpu::kernels::optim::{AdamStep, RmspropStep, adam_step, clip_step, rmsprop_step};
 use gpugan::gpu::kernels::random::{RandomKey, normal_into};
 use gpugan::gpu::kernels::reduce::{sum_axis_into, sum_squares_rows_into};
-use gpugan::{AdapterChoice, Gpu, Tensor};
+use gpugan::{AdapterChoice, Gpu};
 
 const ROWS: usize = 1024;
 const COLS: usize = 784;
 const N: usize = ROWS * COLS;
 const F32: u64 = 4;
-
-fn filled(gpu: &Gpu, shape: &[usize]) -> Tensor {
-    let n: usize = shape.iter().product();
-    let data: Vec<f32> = (0..n)
-        .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
-        .collect();
-    gpu.upload(&data, shape).unwrap()
-}
 
 fn bench_kernels(c: &mut Criterion) {
     let gpu = Gpu::new(&AdapterChoice::default()).expect("a GPU adapter");
