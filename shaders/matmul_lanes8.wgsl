@@ -1,7 +1,8 @@
 // matmul for CPU adapters that run 8 lanes per subgroup (lavapipe):
 // C[b] = act(op(A[b]) · op(B[b]) + bias), the same contract, params and
-// bindings as matmul_forward_vec4 in matmul.wgsl (M any, N and K multiples
-// of 4; split K by workgroup z).
+// bindings as matmul_forward_vec4 in matmul.wgsl (M, N and K multiples of
+// 4; split K by workgroup z). Params and activation codes are copies of
+// matmul.wgsl's (WGSL has no include): keep them in sync.
 //
 // Why a kernel of its own: lavapipe runs a subgroup's 8 invocations as the
 // lanes of one SIMD register, and a storage load whose address differs by
@@ -81,7 +82,7 @@ fn mma_rows(acc: mat4x4<f32>, a: mat4x4<f32>, b: mat4x4<f32>) -> mat4x4<f32> {
     return r;
 }
 
-fn step(acc: Rows, a: Rows, b: mat4x4<f32>) -> Rows {
+fn accumulate(acc: Rows, a: Rows, b: mat4x4<f32>) -> Rows {
     return Rows(mma_rows(acc.g0, a.g0, b), mma_rows(acc.g1, a.g1, b), mma_rows(acc.g2, a.g2, b), mma_rows(acc.g3, a.g3, b));
 }
 
@@ -91,12 +92,12 @@ fn a_group(base: u32, r0: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     let kk = min(k, k_end - 4u);
     var m: mat4x4<f32>;
     if TRANS_A {
-        // A is K×M: A[kk + t, r0..r0+4] is one vec4 (M is a multiple of 4 here
-        // or the rows are clamped as a block).
+        // A is K×M: A[kk + t, r0..r0+4] is one vec4 (M is a multiple of 4);
+        // a block past M is clamped to the last one and never stored.
         let r = min(r0, p.m - 4u);
-        let step = p.m / 4u;
+        let stride4 = p.m / 4u;
         let first = base + (kk * p.m + r) / 4u;
-        m = transpose(mat4x4<f32>(a4[first], a4[first + step], a4[first + 2u * step], a4[first + 3u * step]));
+        m = transpose(mat4x4<f32>(a4[first], a4[first + stride4], a4[first + 2u * stride4], a4[first + 3u * stride4]));
     } else {
         let last = p.m - 1u;
         m = mat4x4<f32>(
@@ -117,18 +118,19 @@ fn a_rows(base: u32, r0: u32, k: u32, k_end: u32) -> Rows {
 }
 
 // op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns. Past
-// k_end the matching A values are zero, so any valid row will do.
+// k_end the matching A values are zero, so any valid row will do (an
+// infinity in such a row would still turn into NaN: 0·∞).
 fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     let kk = min(k, k_end - 4u);
     if TRANS_B {
         // B is N×K: B[c + j, kk..kk+4] is one vec4.
-        let step = p.k / 4u;
+        let stride4 = p.k / 4u;
         let first = base + (c * p.k + kk) / 4u;
-        return transpose(mat4x4<f32>(b4[first], b4[first + step], b4[first + 2u * step], b4[first + 3u * step]));
+        return transpose(mat4x4<f32>(b4[first], b4[first + stride4], b4[first + 2u * stride4], b4[first + 3u * stride4]));
     }
-    let step = p.n / 4u;
+    let stride4 = p.n / 4u;
     let first = base + (kk * p.n + c) / 4u;
-    return mat4x4<f32>(b4[first], b4[first + step], b4[first + 2u * step], b4[first + 3u * step]);
+    return mat4x4<f32>(b4[first], b4[first + stride4], b4[first + 2u * stride4], b4[first + 3u * stride4]);
 }
 
 fn lane0(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 0u), subgroupBroadcast(m[1], 0u), subgroupBroadcast(m[2], 0u), subgroupBroadcast(m[3], 0u)); }
@@ -158,7 +160,11 @@ fn store_group(base: u32, r0: u32, c: u32, acc: mat4x4<f32>, bias_v: vec4<f32>) 
 }
 
 @compute @workgroup_size(8, 1, 1)
-fn matmul_forward_lanes8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+fn matmul_forward_lanes8(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(subgroup_invocation_id) lane: u32,
+) {
     let r0 = wg.y * 16u;
     let c = wg.x * 32u + lid.x * 4u;
     // Lanes past N load a valid column and store nothing; none returns
@@ -172,16 +178,18 @@ fn matmul_forward_lanes8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_in
 
     var acc = Rows(mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>());
     for (var k = k_begin; k < k_end; k += 32u) {
-        // This lane's slice: K values k + 4·lane .. + 4 of all 16 rows.
-        let a = a_rows(base_a, r0, k + 4u * lid.x, k_end);
-        acc = step(acc, Rows(lane0(a.g0), lane0(a.g1), lane0(a.g2), lane0(a.g3)), b_block(base_b, lc, k + 0u, k_end));
-        acc = step(acc, Rows(lane1(a.g0), lane1(a.g1), lane1(a.g2), lane1(a.g3)), b_block(base_b, lc, k + 4u, k_end));
-        acc = step(acc, Rows(lane2(a.g0), lane2(a.g1), lane2(a.g2), lane2(a.g3)), b_block(base_b, lc, k + 8u, k_end));
-        acc = step(acc, Rows(lane3(a.g0), lane3(a.g1), lane3(a.g2), lane3(a.g3)), b_block(base_b, lc, k + 12u, k_end));
-        acc = step(acc, Rows(lane4(a.g0), lane4(a.g1), lane4(a.g2), lane4(a.g3)), b_block(base_b, lc, k + 16u, k_end));
-        acc = step(acc, Rows(lane5(a.g0), lane5(a.g1), lane5(a.g2), lane5(a.g3)), b_block(base_b, lc, k + 20u, k_end));
-        acc = step(acc, Rows(lane6(a.g0), lane6(a.g1), lane6(a.g2), lane6(a.g3)), b_block(base_b, lc, k + 24u, k_end));
-        acc = step(acc, Rows(lane7(a.g0), lane7(a.g1), lane7(a.g2), lane7(a.g3)), b_block(base_b, lc, k + 28u, k_end));
+        // This lane's slice: K values k + 4·lane .. + 4 of all 16 rows. The
+        // lane is the subgroup's numbering, which subgroupBroadcast reads
+        // (the workgroup of 8 is one subgroup of 8: see `Gpu::lanes8`).
+        let a = a_rows(base_a, r0, k + 4u * lane, k_end);
+        acc = accumulate(acc, Rows(lane0(a.g0), lane0(a.g1), lane0(a.g2), lane0(a.g3)), b_block(base_b, lc, k + 0u, k_end));
+        acc = accumulate(acc, Rows(lane1(a.g0), lane1(a.g1), lane1(a.g2), lane1(a.g3)), b_block(base_b, lc, k + 4u, k_end));
+        acc = accumulate(acc, Rows(lane2(a.g0), lane2(a.g1), lane2(a.g2), lane2(a.g3)), b_block(base_b, lc, k + 8u, k_end));
+        acc = accumulate(acc, Rows(lane3(a.g0), lane3(a.g1), lane3(a.g2), lane3(a.g3)), b_block(base_b, lc, k + 12u, k_end));
+        acc = accumulate(acc, Rows(lane4(a.g0), lane4(a.g1), lane4(a.g2), lane4(a.g3)), b_block(base_b, lc, k + 16u, k_end));
+        acc = accumulate(acc, Rows(lane5(a.g0), lane5(a.g1), lane5(a.g2), lane5(a.g3)), b_block(base_b, lc, k + 20u, k_end));
+        acc = accumulate(acc, Rows(lane6(a.g0), lane6(a.g1), lane6(a.g2), lane6(a.g3)), b_block(base_b, lc, k + 24u, k_end));
+        acc = accumulate(acc, Rows(lane7(a.g0), lane7(a.g1), lane7(a.g2), lane7(a.g3)), b_block(base_b, lc, k + 28u, k_end));
     }
 
     if c >= p.n {

@@ -10,8 +10,9 @@
 //
 // Two kernels forward and two backward, instead of the ~28 reductions,
 // broadcasts and elementwise passes of the composed form. The per-channel
-// kernels run one invocation per channel, looping over the N values with
-// four partial sums (no barriers: lavapipe runs them slowly; DESIGN.md).
+// kernels run one invocation per channel, looping over the N values (the
+// statistics with four partial sums); no barriers: lavapipe runs them
+// slowly (DESIGN.md).
 
 struct Params {
     batch: u32,

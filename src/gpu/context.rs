@@ -113,7 +113,8 @@ impl Gpu {
     }
 
     /// A CPU adapter whose subgroups are always 8 lanes (lavapipe on AVX2):
-    /// the matmul takes `matmul_lanes8.wgsl` there.
+    /// the matmul takes `matmul_lanes8.wgsl` there. Its workgroups of 8
+    /// invocations are then exactly one subgroup, which its broadcasts need.
     pub fn lanes8(&self) -> bool {
         let info = &self.inner.info;
         self.is_cpu()
@@ -267,9 +268,14 @@ impl Gpu {
         Ok(data)
     }
 
+    /// Submits pending work without waiting for it.
+    pub fn submit(&self) {
+        self.inner.recorder.lock().unwrap().flush(&self.inner.queue);
+    }
+
     /// Submits pending work and blocks until the GPU has finished it.
     pub fn sync(&self) -> Result<()> {
-        self.inner.recorder.lock().unwrap().flush(&self.inner.queue);
+        self.submit();
         self.wait()
     }
 

@@ -67,8 +67,8 @@ impl Shader {
         }
     }
 
-    /// Uses subgroup builtins: created only on devices with the SUBGROUP
-    /// feature (see `Gpu::lanes8`).
+    /// Uses subgroup builtins: only devices with the SUBGROUP feature can
+    /// create it, so its one caller checks `Gpu::lanes8` first.
     pub fn needs_subgroups(self) -> bool {
         matches!(self, Shader::MatmulLanes8)
     }

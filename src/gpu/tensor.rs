@@ -124,3 +124,29 @@ impl Tensor {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_view_binds_its_own_range_rounded_to_16_bytes() {
+        let gpu = crate::Gpu::new(&crate::AdapterChoice::default()).unwrap();
+        let t = gpu.empty(&[256]).unwrap();
+        assert_eq!(
+            t.binding_range(),
+            (0, None),
+            "a whole tensor binds its buffer"
+        );
+        // 35 floats = 140 bytes, bound as 144 from byte 256.
+        assert_eq!(
+            t.view(64, &[5, 7]).unwrap().binding_range(),
+            (256, Some(144))
+        );
+        assert_eq!(
+            t.view(192, &[64]).unwrap().binding_range(),
+            (768, Some(256))
+        );
+        // A reshaped view keeps its range.
+        let v = t.view(128, &[2, 3]).unwrap().reshape(&[6]).unwrap();
+        assert_eq!(v.binding_range(), (512, Some(32)));
+    }
+}

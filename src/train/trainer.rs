@@ -283,9 +283,9 @@ impl Trainer {
         let opt_g = Optimizer::new(gpu, optim_config(&config), &flat_g)?;
         let opt_d = Optimizer::new(gpu, optim_config(&config), &flat_d)?;
         // Submit the set-up work, so that the first iteration's kernel
-        // params start at the beginning of the arena as every later
-        // iteration's do: its bind groups then serve them all.
-        gpu.sync()?;
+        // params start at the beginning of the arena, as every later
+        // iteration's do (see `iteration`).
+        gpu.submit();
         Ok(Self {
             gpu: gpu.clone(),
             metrics: full(gpu, &[METRICS], 0.0)?,
@@ -370,6 +370,10 @@ impl Trainer {
         }
         self.generator_step()?;
         self.step += 1;
+        // One submit per iteration: its kernel params then start at the
+        // beginning of the arena every time, so the bind groups cached in
+        // one iteration serve the next (logged or not).
+        self.gpu.submit();
         Ok(())
     }
 

@@ -700,54 +700,95 @@ fn fused_activation_gradients() {
 fn fused_activation_double_backward_matches_unfused() {
     // The penalty's pattern: ‖∂/∂x Σ w ⊙ layer(x)‖² differentiated again
     // with respect to the weights, through the fused op and through the
-    // layer followed by the activation as its own op.
+    // layer followed by the activation as its own op, for Linear (M = 5:
+    // the thin kernel), Linear at M = 16 (a tiled kernel), conv and
+    // transposed conv.
+    use gpugan::gpu::kernels::conv::Conv2dSpec;
+    type Layer = fn(&Var, &Var, &Var, Activation) -> gpugan::Result<Var>;
+    let layers: [(&str, [&[usize]; 3], Layer); 4] = [
+        ("linear", [&[5, 7], &[3, 7], &[3]], |x, w, b, a| {
+            ops::linear_act(x, w, b, a)
+        }),
+        ("linear 16", [&[16, 12], &[8, 12], &[8]], |x, w, b, a| {
+            ops::linear_act(x, w, b, a)
+        }),
+        (
+            "conv",
+            [&[2, 3, 5, 4], &[4, 3, 3, 3], &[4]],
+            |x, w, b, a| {
+                let spec = Conv2dSpec {
+                    stride: 2,
+                    padding: 1,
+                };
+                ops::conv2d_bias_act(x, w, b, spec, a)
+            },
+        ),
+        (
+            "conv_transpose",
+            [&[2, 4, 3, 2], &[4, 3, 3, 3], &[3]],
+            |x, w, b, a| {
+                let spec = Conv2dSpec {
+                    stride: 2,
+                    padding: 1,
+                };
+                ops::conv_transpose2d_bias_act(x, w, b, spec, a)
+            },
+        ),
+    ];
     let mut rng = Rng::new(86);
-    let (x, wt, b, w) = (rng.vec(5 * 7), rng.vec(3 * 7), rng.vec(3), rng.vec(5 * 3));
-    for (act, _, _) in epilogues() {
-        let run = |fused: bool| {
-            let xv = Var::input(gpu(), upload(&x, &[5, 7]));
-            let wv = Var::parameter(gpu(), upload(&wt, &[3, 7]));
-            let bv = Var::parameter(gpu(), upload(&b, &[3]));
-            let y = if fused {
-                ops::linear_act(&xv, &wv, &bv, act)
-            } else {
-                let z = ops::linear(&xv, &wv, &bv).unwrap();
-                match act {
-                    Activation::Relu => ops::relu(&z),
-                    Activation::LeakyRelu(s) => ops::leaky_relu(&z, s),
-                    Activation::Tanh => ops::tanh(&z),
-                    Activation::Sigmoid => ops::sigmoid(&z),
-                    Activation::None => Ok(z),
+    for (name, shapes, fused_op) in layers {
+        let sizes: Vec<usize> = shapes.iter().map(|s| s.iter().product()).collect();
+        let (x, wt, b) = (rng.vec(sizes[0]), rng.vec(sizes[1]), rng.vec(sizes[2]));
+        let probe = fused_op(
+            &Var::constant(gpu(), upload(&x, shapes[0])),
+            &Var::constant(gpu(), upload(&wt, shapes[1])),
+            &Var::constant(gpu(), upload(&b, shapes[2])),
+            Activation::None,
+        )
+        .unwrap();
+        let (y_shape, w) = (probe.shape().to_vec(), rng.vec(probe.value().len()));
+        for (act, _, _) in epilogues() {
+            let run = |fused: bool| {
+                let xv = Var::input(gpu(), upload(&x, shapes[0]));
+                let wv = Var::parameter(gpu(), upload(&wt, shapes[1]));
+                let bv = Var::parameter(gpu(), upload(&b, shapes[2]));
+                let y = if fused {
+                    fused_op(&xv, &wv, &bv, act)
+                } else {
+                    let z = fused_op(&xv, &wv, &bv, Activation::None).unwrap();
+                    match act {
+                        Activation::Relu => ops::relu(&z),
+                        Activation::LeakyRelu(s) => ops::leaky_relu(&z, s),
+                        Activation::Tanh => ops::tanh(&z),
+                        Activation::Sigmoid => ops::sigmoid(&z),
+                        Activation::None => Ok(z),
+                    }
                 }
-            }
-            .unwrap();
-            let wc = Var::constant(gpu(), upload(&w, &[5, 3]));
-            let l = ops::sum_all(&ops::mul(&y, &wc).unwrap()).unwrap();
-            let gx = grad(&l, &[&xv], true).unwrap().remove(0);
-            let penalty = ops::sum_all(&ops::square(&gx).unwrap()).unwrap();
-            let g2 = grad(&penalty, &[&wv, &bv], false).unwrap();
-            (read(gx.value()), read(g2[0].value()), read(g2[1].value()))
-        };
-        let (fused, unfused) = (run(true), run(false));
-        let as64 = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
-        assert_close(
-            &format!("{act:?} ∂x"),
-            &fused.0,
-            &as64(&unfused.0),
-            GRAD_TOL,
-        );
-        assert_close(
-            &format!("{act:?} ∂²W"),
-            &fused.1,
-            &as64(&unfused.1),
-            GRAD_TOL,
-        );
-        assert_close(
-            &format!("{act:?} ∂²b"),
-            &fused.2,
-            &as64(&unfused.2),
-            GRAD_TOL,
-        );
+                .unwrap();
+                let wc = Var::constant(gpu(), upload(&w, &y_shape));
+                let l = ops::sum_all(&ops::mul(&y, &wc).unwrap()).unwrap();
+                let gx = grad(&l, &[&xv], true).unwrap().remove(0);
+                let penalty = ops::sum_all(&ops::square(&gx).unwrap()).unwrap();
+                let g2 = grad(&penalty, &[&wv, &bv], false).unwrap();
+                (read(gx.value()), read(g2[0].value()), read(g2[1].value()))
+            };
+            let (fused, unfused) = (run(true), run(false));
+            let as64 = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+            let case = format!("{name} {act:?}");
+            assert_close(&format!("{case} ∂x"), &fused.0, &as64(&unfused.0), GRAD_TOL);
+            assert_close(
+                &format!("{case} ∂²W"),
+                &fused.1,
+                &as64(&unfused.1),
+                GRAD_TOL,
+            );
+            assert_close(
+                &format!("{case} ∂²b"),
+                &fused.2,
+                &as64(&unfused.2),
+                GRAD_TOL,
+            );
+        }
     }
 }
 

@@ -30,20 +30,7 @@ fn devices() -> [&'static Gpu; 2] {
     [gpu(), portable_gpu()]
 }
 
-/// Runs one case on the default device (output poisoned with NaN) and
-/// against the twin.
-fn check(
-    rng: &mut Rng,
-    shapes: (Option<usize>, Option<usize>),
-    m: usize,
-    n: usize,
-    k: usize,
-    bias: bool,
-    spec: MatmulSpec,
-) {
-    check_on(gpu(), rng, shapes, m, n, k, bias, spec);
-}
-
+/// Runs one case on `gpu` (output poisoned with NaN) and against the twin.
 #[allow(clippy::too_many_arguments)]
 fn check_on(
     gpu: &Gpu,
@@ -95,26 +82,31 @@ fn specs() -> impl Iterator<Item = MatmulSpec> {
 #[test]
 fn ragged_shapes_every_transpose() {
     let mut rng = Rng::new(1);
-    for spec in specs() {
-        for (i, &m) in RAGGED.iter().enumerate() {
-            // Pair each M with two other sizes so every ragged size meets
-            // every role without running all 216 combinations.
-            let n = RAGGED[(i + 2) % RAGGED.len()];
-            let k = RAGGED[(i + 4) % RAGGED.len()];
-            check(&mut rng, (None, None), m, n, k, false, spec);
-            check(&mut rng, (None, None), n, k, m, true, spec);
+    for gpu in devices() {
+        for spec in specs() {
+            for (i, &m) in RAGGED.iter().enumerate() {
+                // Pair each M with two other sizes so every ragged size meets
+                // every role without running all 216 combinations.
+                let n = RAGGED[(i + 2) % RAGGED.len()];
+                let k = RAGGED[(i + 4) % RAGGED.len()];
+                check_on(gpu, &mut rng, (None, None), m, n, k, false, spec);
+                check_on(gpu, &mut rng, (None, None), n, k, m, true, spec);
+            }
         }
     }
 }
 
 #[test]
 fn vec4_path_with_partial_tiles_every_transpose() {
-    // Multiples of 4 take a vec4 kernel on both devices: 68, 132 and 260
-    // leave partial tiles of the 8×8 kernel (64×64) and of lanes8 (16 rows
-    // × 32 columns); K of 4, 12 and 36 end inside lanes8's 32-wide K step.
+    // Multiples of 4 with M and N of 8 or more take a vec4 kernel on both
+    // devices (smaller ones the thin kernel): 68, 132 and 260 leave partial
+    // tiles of the 8×8 kernel (64×64) and of lanes8 (16 rows × 32 columns);
+    // K of 4, 12, 36 and 100 end inside lanes8's 32-wide K step.
     let mut rng = Rng::new(2);
     let sizes = [
         (4, 4, 4),
+        (8, 8, 4),
+        (16, 32, 4),
         (64, 64, 64),
         (68, 132, 36),
         (132, 4, 68),
@@ -129,8 +121,11 @@ fn vec4_path_with_partial_tiles_every_transpose() {
             }
             check_on(gpu, &mut rng, (Some(3), Some(3)), 16, 8, 12, true, spec);
             check_on(gpu, &mut rng, (None, Some(2)), 20, 40, 44, false, spec);
-            // Few tiles: K split over workgroup z, then the reduce pass.
+            // Few tiles: K split over workgroup z, then the reduce pass; on
+            // 2 cores K = 1000 splits into chunks of 252, which end inside
+            // a 32-wide K step and start past 0.
             check_on(gpu, &mut rng, (None, None), 16, 32, 2048, true, spec);
+            check_on(gpu, &mut rng, (None, None), 16, 32, 1000, true, spec);
         }
     }
 }
@@ -138,11 +133,13 @@ fn vec4_path_with_partial_tiles_every_transpose() {
 #[test]
 fn batched_and_broadcast_operands() {
     let mut rng = Rng::new(3);
-    for spec in specs() {
-        for (m, n, k) in [(17, 3, 65), (16, 8, 12)] {
-            check(&mut rng, (Some(3), Some(3)), m, n, k, true, spec);
-            check(&mut rng, (None, Some(2)), m, n, k, false, spec);
-            check(&mut rng, (Some(2), None), m, n, k, true, spec);
+    for gpu in devices() {
+        for spec in specs() {
+            for (m, n, k) in [(17, 3, 65), (16, 8, 12)] {
+                check_on(gpu, &mut rng, (Some(3), Some(3)), m, n, k, true, spec);
+                check_on(gpu, &mut rng, (None, Some(2)), m, n, k, false, spec);
+                check_on(gpu, &mut rng, (Some(2), None), m, n, k, true, spec);
+            }
         }
     }
 }
@@ -151,8 +148,10 @@ fn batched_and_broadcast_operands() {
 fn thin_and_split_k_shapes() {
     // M or N below 8 take the one-output-per-invocation kernel; outputs with
     // few tiles split K into chunks (partial sums + reduce) in the tiled
-    // kernels too (on lavapipe: fewer than 4 tiles; (64, 64, 1024) and
-    // (17, 30, 1000) split in the vec4 and the scalar kernel). Bias and an activation check the reduce pass's epilogue.
+    // kernels too (on lavapipe: fewer than 4 workgroups; (17, 30, 1000)
+    // splits in the scalar kernel, (64, 64, 1024) in the portable vec4
+    // one, not in lanes8, whose 8 tiles are enough). Bias and an activation
+    // check the reduce pass's epilogue.
     // DCGAN cases: a generator's last 3×3 conv (M = 1), weight gradients.
     let mut rng = Rng::new(6);
     let cases = [
@@ -165,20 +164,22 @@ fn thin_and_split_k_shapes() {
         (32, 256, 1568),
         (1, 1, 1),
     ];
-    for spec in specs() {
-        for &(m, n, k) in &cases {
-            check(&mut rng, (None, None), m, n, k, true, spec);
+    for gpu in devices() {
+        for spec in specs() {
+            for &(m, n, k) in &cases {
+                check_on(gpu, &mut rng, (None, None), m, n, k, true, spec);
+            }
         }
+        let spec = MatmulSpec {
+            activation: Activation::LeakyRelu(0.2),
+            ..MatmulSpec::default()
+        };
+        check_on(gpu, &mut rng, (Some(3), None), 5, 9, 1000, true, spec);
+        check_on(gpu, &mut rng, (None, Some(2)), 12, 4, 700, true, spec);
+        check_on(gpu, &mut rng, (Some(2), Some(2)), 36, 20, 800, true, spec);
+        check_on(gpu, &mut rng, (Some(2), None), 9, 20, 900, true, spec);
+        check_on(gpu, &mut rng, (Some(2), None), 17, 9, 300, true, spec);
     }
-    let spec = MatmulSpec {
-        activation: Activation::LeakyRelu(0.2),
-        ..MatmulSpec::default()
-    };
-    check(&mut rng, (Some(3), None), 5, 9, 1000, true, spec);
-    check(&mut rng, (None, Some(2)), 12, 4, 700, true, spec);
-    check(&mut rng, (Some(2), Some(2)), 36, 20, 800, true, spec);
-    check(&mut rng, (Some(2), None), 9, 20, 900, true, spec);
-    check(&mut rng, (Some(2), None), 17, 9, 300, true, spec);
 }
 
 #[test]
