@@ -1,6 +1,6 @@
 //! The memory-bound kernel families in GB/s: elementwise, reductions,
-//! broadcasts and copies, random numbers, the optimizers and the batch
-//! gather. Criterion's throughput is the bytes each kernel must read and
+//! broadcasts and copies, random numbers, the optimizers, batch norm, the
+//! gradient penalty's tail and the batch gather. Criterion's throughput is the bytes each kernel must read and
 //! write (4 per f32, 1 per image byte), so "B/s" is effective bandwidth.
 //! Sizes are those of a 1024×784 weight (W1's largest layer) and of a
 //! batch of 64 MNIST images. Each iteration records, submits and waits, so
@@ -13,8 +13,13 @@ use common::filled;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gpugan::gpu::kernels::data::{gather_images_into, upload_bytes, upload_u32};
 use gpugan::gpu::kernels::elementwise::{Binary, Unary, binary_into, unary_into};
-use gpugan::gpu::kernels::fill::tile_rows_into;
+use gpugan::gpu::kernels::fill::{full, tile_rows_into};
+use gpugan::gpu::kernels::norm::{
+    BatchStats, batch_norm_apply_into, batch_norm_grad_input_into, batch_norm_grad_params_into,
+    batch_norm_stats_into,
+};
 use gpugan::gpu::kernels::optim::{AdamStep, RmspropStep, adam_step, clip_step, rmsprop_step};
+use gpugan::gpu::kernels::penalty::{penalty_backward_into, penalty_forward_into};
 use gpugan::gpu::kernels::random::{RandomKey, normal_into};
 use gpugan::gpu::kernels::reduce::{sum_axis_into, sum_squares_rows_into};
 use gpugan::{AdapterChoice, Gpu};
@@ -102,6 +107,52 @@ fn bench_kernels(c: &mut Criterion) {
     });
     run("clip_step", 2 * F32 * N as u64, &|| {
         clip_step(&gpu, &theta, 0.01).unwrap()
+    });
+
+    // Batch norm over a DCGAN-28 generator activation: [64, 64, 14, 14].
+    let bn_shape = [64, 64, 14, 14];
+    let bn_n: usize = bn_shape.iter().product();
+    let (bx, bdy, bout) = (
+        filled(&gpu, &bn_shape),
+        filled(&gpu, &bn_shape),
+        gpu.empty(&bn_shape).unwrap(),
+    );
+    let ones = || full(&gpu, &[64], 1.0).unwrap();
+    let (rm, rv, gamma, beta) = (ones(), ones(), ones(), ones());
+    let stats = BatchStats {
+        mean: gpu.empty(&[64]).unwrap(),
+        invstd: gpu.empty(&[64]).unwrap(),
+    };
+    let (dbeta, dgamma) = (gpu.empty(&[64]).unwrap(), gpu.empty(&[64]).unwrap());
+    let bytes = F32 * bn_n as u64;
+    // The statistics read x twice (mean, then the centred variance).
+    run("batch_norm_stats", 2 * bytes, &|| {
+        batch_norm_stats_into(&gpu, &bx, (&rm, &rv), 0.1, 1e-5, &stats).unwrap()
+    });
+    run("batch_norm_apply", 2 * bytes, &|| {
+        batch_norm_apply_into(&gpu, &bx, &stats, &gamma, &beta, &bout).unwrap()
+    });
+    run("batch_norm_grad_params", 2 * bytes, &|| {
+        batch_norm_grad_params_into(&gpu, &bx, &stats, &bdy, &dbeta, &dgamma).unwrap()
+    });
+    run("batch_norm_grad_input", 3 * bytes, &|| {
+        let sums = (&dbeta, &dgamma);
+        batch_norm_grad_input_into(&gpu, &bx, &stats, &gamma, &bdy, sums, &bout).unwrap()
+    });
+
+    // The penalty's tail on W3's gradients: 64 rows of 784.
+    let (g, sq, up, scalar) = (
+        filled(&gpu, &[64, 784]),
+        full(&gpu, &[64], 2.0).unwrap(),
+        full(&gpu, &[1], 1.0).unwrap(),
+        gpu.empty(&[1]).unwrap(),
+    );
+    let dg = gpu.empty(&[64, 784]).unwrap();
+    run("penalty_forward", F32 * 64, &|| {
+        penalty_forward_into(&gpu, &g, &sq, 10.0, 1e-12, &scalar).unwrap()
+    });
+    run("penalty_backward", 2 * F32 * 64 * 784, &|| {
+        penalty_backward_into(&gpu, &g, &sq, &up, 10.0, 1e-12, &dg).unwrap()
     });
 
     // A batch of 64 28×28 images gathered from 10,000 stored as bytes.
