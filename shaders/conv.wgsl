@@ -38,6 +38,8 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
+// cols as vec4s, for im2col_forward_vec4 (rows of a multiple of 4 entries).
+@group(0) @binding(4) var<storage, read_write> dst4: array<vec4<f32>>;
 
 const WORKGROUP: u32 = 256u;
 
@@ -76,6 +78,58 @@ fn im2col_forward(
     let inside = iy >= 0 && ix >= 0 && u32(iy) < p.h && u32(ix) < p.w;
     let idx = ((b * p.c + c) * p.h + u32(max(iy, 0))) * p.w + u32(max(ix, 0));
     dst[(k * p.batch + b) * plane + pix] = select(0.0, src[min(idx, arrayLength(&src) - 1u)], inside);
+}
+
+// The value of cols row `k` (channel c, tap ky, kx) at sample b, output
+// pixel (oy, ox): x there, or 0 in the padding.
+fn im2col_at(b: u32, c: u32, ky: u32, kx: u32, oy: u32, ox: u32) -> f32 {
+    let iy = i32(oy * p.stride + ky) - i32(p.pad);
+    let ix = i32(ox * p.stride + kx) - i32(p.pad);
+    let inside = iy >= 0 && ix >= 0 && u32(iy) < p.h && u32(ix) < p.w;
+    let idx = ((b * p.c + c) * p.h + u32(max(iy, 0))) * p.w + u32(max(ix, 0));
+    return select(0.0, src[min(idx, arrayLength(&src) - 1u)], inside);
+}
+
+// As im2col_forward, four neighbouring entries per invocation stored as one
+// vec4 (the host takes it when B·OH·OW is a multiple of 4): on lavapipe a
+// store whose address differs by lane is a loop over the lanes, so one
+// vec4 store costs about what one scalar store did. The four entries step
+// through (sample, row, column) without dividing again.
+@compute @workgroup_size(WORKGROUP)
+fn im2col_forward_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+    let plane = p.oh * p.ow;
+    let row = p.batch * plane;
+    let e = (wg.x * WORKGROUP + lid.x) * 4u;
+    if e >= row {
+        return;
+    }
+    let k = wg.z;
+    let taps = p.kh * p.kw;
+    let c = k / taps;
+    let tap = k - c * taps;
+    let ky = tap / p.kw;
+    let kx = tap - ky * p.kw;
+    var b = e / plane;
+    let pix = e - b * plane;
+    var oy = pix / p.ow;
+    var ox = pix - oy * p.ow;
+    var v: vec4<f32>;
+    for (var j = 0u; j < 4u; j++) {
+        v[j] = im2col_at(b, c, ky, kx, oy, ox);
+        ox += 1u;
+        if ox == p.ow {
+            ox = 0u;
+            oy += 1u;
+            if oy == p.oh {
+                oy = 0u;
+                b += 1u;
+            }
+        }
+    }
+    dst4[(k * row + e) / 4u] = v;
 }
 
 @compute @workgroup_size(WORKGROUP)

@@ -361,6 +361,11 @@ impl Trainer {
 
     /// One generator iteration: `n_critic` critic steps, one generator step.
     pub fn iteration(&mut self) -> Result<()> {
+        // Submit what the last iteration recorded, if a read of its losses
+        // has not already: every iteration's kernel params then start at
+        // the beginning of the arena, so the bind groups cached in one serve
+        // the next (logged or not), still with one submit per iteration.
+        self.gpu.submit();
         let lr = self.config.lr_at(self.step);
         self.opt_d.set_lr(lr);
         self.opt_g.set_lr(lr);
@@ -370,10 +375,6 @@ impl Trainer {
         }
         self.generator_step()?;
         self.step += 1;
-        // One submit per iteration: its kernel params then start at the
-        // beginning of the arena every time, so the bind groups cached in
-        // one iteration serve the next (logged or not).
-        self.gpu.submit();
         Ok(())
     }
 

@@ -18,7 +18,7 @@ const CONV_TOL: f64 = 1e-5;
 /// (batch, channels, height, width, out channels, kernel, stride, padding)
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const CASES: [Case; 9] = [
+const CASES: [Case; 10] = [
     (2, 1, 28, 28, 64, 4, 2, 1),   // DCGAN-28 critic conv 1
     (2, 64, 14, 14, 128, 4, 2, 1), // DCGAN-28 critic conv 2
     (1, 3, 17, 13, 5, 3, 1, 0),
@@ -28,6 +28,8 @@ const CASES: [Case; 9] = [
     (1, 4, 7, 6, 65, 2, 2, 1),
     (1, 33, 3, 3, 2, 3, 1, 1),
     (2, 3, 6, 9, 4, 4, 3, 1),
+    // 7×7 outputs, batch 4: im2col's vec4 entries cross samples.
+    (4, 2, 14, 14, 3, 4, 2, 1),
 ];
 
 fn to_f64(v: &[f32]) -> Vec<f64> {

@@ -77,6 +77,10 @@ fn training_is_warm(config: gpugan::train::TrainConfig) {
     assert_eq!(pool2.peak_bytes_held, pool.peak_bytes_held);
     assert_eq!(rec2.bind_groups, rec.bind_groups, "bind groups created");
     assert!(rec2.dispatches > rec.dispatches);
+    assert!(
+        rec2.submits - rec.submits <= 4,
+        "at most one submit per iteration"
+    );
 }
 
 #[test]

@@ -221,7 +221,19 @@ fn im2col(gpu: &Gpu, x: &Tensor, s: &ConvShape, spec: Conv2dSpec) -> Result<Tens
     let cols = gpu.empty(&[rows, s.batch * s.oh * s.ow])?;
     let p = params(s, spec, false, Activation::None)?;
     let row = s.batch * s.oh * s.ow;
-    launch_rows(gpu, "im2col_forward", &p, row, rows, &[(1, x), (2, &cols)])?;
+    if row.is_multiple_of(4) {
+        // Four entries per invocation, one vec4 store (see the shader).
+        launch_rows(
+            gpu,
+            "im2col_forward_vec4",
+            &p,
+            row / 4,
+            rows,
+            &[(1, x), (4, &cols)],
+        )?;
+    } else {
+        launch_rows(gpu, "im2col_forward", &p, row, rows, &[(1, x), (2, &cols)])?;
+    }
     Ok(cols)
 }
 
