@@ -2,7 +2,7 @@
 
 use super::linear::{Init, Linear};
 use crate::autograd::Var;
-use crate::autograd::ops::{leaky_relu, linear_act, relu, tanh};
+use crate::autograd::ops::linear_act;
 use crate::error::Result;
 use crate::gpu::Gpu;
 use crate::gpu::kernels::matmul::Activation;
@@ -16,14 +16,6 @@ pub enum Act {
 }
 
 impl Act {
-    pub fn apply(self, x: &Var) -> Result<Var> {
-        match self {
-            Act::Relu => relu(x),
-            Act::LeakyRelu(s) => leaky_relu(x, s),
-            Act::Tanh => tanh(x),
-        }
-    }
-
     /// The same activation as a matmul epilogue (see `linear_act`).
     pub fn epilogue(self) -> Activation {
         match self {
