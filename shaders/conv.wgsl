@@ -1,18 +1,23 @@
 // 2-D convolution, NCHW, f32, lowered to one matmul each with the batch
 // folded into the pixel dimension (src/gpu/kernels/conv.rs):
 //
-//   forward:        cols = im2col(x);  y' = w · cols;  y = unfold(y')
-//   input grad:     cols = wᵀ · fold(dy);  dx = col2im(cols)   (= conv_transpose2d)
-//   weight grad:    dw = fold(dy) · colsᵀ
+//   forward:        rows = im2col_pixel_major(x);  y' = w · rowsᵀ;  y = unfold(y')
+//   input grad:     cols = wᵀ · pixel_major(dy)ᵀ;  dx = col2im(cols)   (= conv_transpose2d)
+//   weight grad:    dw = fold(dy) · colsᵀ,  cols = im2col(x)
 //
 // with x [B, C, H, W], w [O, C·KH·KW], y / dy [B, O, OH, OW],
-// cols [C·KH·KW, B·OH·OW] and y' = fold(y) [O, B·OH·OW]. The matmuls run on
-// the register-tiled matmul kernels; this file holds the gathers around them:
+// cols [C·KH·KW, B·OH·OW], rows = colsᵀ and y' = fold(y) [O, B·OH·OW]. The
+// matmuls run on the register-tiled matmul kernels; this file holds the
+// gathers around them. Each matmul's B operand is laid out with K
+// contiguous (B transposed): walking K down the rows of a large
+// row-major B ran at half the speed on lavapipe (see BENCHMARKS.md).
 //
 //   im2col_forward:  cols[(c,i,j), (b,oy,ox)] = x[b, c, oy·s−p+i, ox·s−p+j], 0 off the image
+//   im2col_pixel_major_forward: rows[(b,oy,ox), (c,i,j)], the same values transposed
 //   col2im_forward:  x[b, c, iy, ix] = Σ cols[(c,i,j), (b,oy,ox)] over oy·s−p+i = iy,
 //                    ox·s−p+j = ix (only taps of the right stride phase are visited)
-//   fold_forward:    t'[c, b, p] = t[b, c, p]   (unfold_forward: the inverse)
+//   fold_forward:    LAYOUT 0 (fold) t'[c, b, p] = t[b, c, p]; 1 (unfold) the
+//                    inverse; 2 (pixel major) t'[b, p, c] = t[b, c, p]
 //   bias_act_forward: t[b, c, ..] = act(t[b, c, ..] + bias[c]), in place
 
 struct Params {
@@ -132,6 +137,77 @@ fn im2col_forward_vec4(
     dst4[(k * row + e) / 4u] = v;
 }
 
+// The first of the entries of rows that flat entry `e` starts: sample,
+// output pixel and (channel, tap) of rows[(b,oy,ox), (c,ky,kx)].
+struct RowEntry {
+    b: u32,
+    oy: u32,
+    ox: u32,
+    c: u32,
+    ky: u32,
+    kx: u32,
+}
+
+fn row_entry(e: u32) -> RowEntry {
+    let taps = p.kh * p.kw;
+    let row = p.c * taps;
+    let pixel = e / row;
+    let k = e - pixel * row;
+    let plane = p.oh * p.ow;
+    let b = pixel / plane;
+    let pix = pixel - b * plane;
+    let oy = pix / p.ow;
+    let c = k / taps;
+    let tap = k - c * taps;
+    let ky = tap / p.kw;
+    return RowEntry(b, oy, pix - oy * p.ow, c, ky, tap - ky * p.kw);
+}
+
+// One invocation per entry of rows = colsᵀ [B·OH·OW, C·KH·KW].
+@compute @workgroup_size(WORKGROUP)
+fn im2col_pixel_major_forward(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e = element_index(wg, lid, groups);
+    if e >= p.batch * p.oh * p.ow * p.c * p.kh * p.kw {
+        return;
+    }
+    let r = row_entry(e);
+    dst[e] = im2col_at(r.b, r.c, r.ky, r.kx, r.oy, r.ox);
+}
+
+// As im2col_pixel_major_forward, four neighbouring entries of one row (the
+// host takes it when C·KH·KW is a multiple of 4) stored as one vec4; the
+// four step through (channel, tap row, tap column) without dividing again.
+@compute @workgroup_size(WORKGROUP)
+fn im2col_pixel_major_forward_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e4 = element_index(wg, lid, groups);
+    if e4 * 4u >= p.batch * p.oh * p.ow * p.c * p.kh * p.kw {
+        return;
+    }
+    var r = row_entry(e4 * 4u);
+    var v: vec4<f32>;
+    for (var j = 0u; j < 4u; j++) {
+        v[j] = im2col_at(r.b, r.c, r.ky, r.kx, r.oy, r.ox);
+        r.kx += 1u;
+        if r.kx == p.kw {
+            r.kx = 0u;
+            r.ky += 1u;
+            if r.ky == p.kh {
+                r.ky = 0u;
+                r.c += 1u;
+            }
+        }
+    }
+    dst4[e4] = v;
+}
+
 @compute @workgroup_size(WORKGROUP)
 fn col2im_forward(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -170,7 +246,10 @@ fn col2im_forward(
     dst[(b * p.c + c) * p.h * p.w + pix] = sum;
 }
 
-override UNFOLD: bool = false;
+// Layout codes shared with src/gpu/kernels/conv.rs.
+const LAYOUT_FOLD: u32 = 0u;
+const LAYOUT_UNFOLD: u32 = 1u;
+override LAYOUT: u32 = LAYOUT_FOLD;
 
 @compute @workgroup_size(WORKGROUP)
 fn fold_forward(
@@ -184,15 +263,27 @@ fn fold_forward(
         return;
     }
     // e indexes the destination.
-    let pix = e % plane;
-    if UNFOLD {
-        let c = (e / plane) % p.c;
-        let b = e / (plane * p.c);
-        dst[e] = src[(c * p.batch + b) * plane + pix];
-    } else {
-        let b = (e / plane) % p.batch;
-        let c = e / (plane * p.batch);
-        dst[e] = src[(b * p.c + c) * plane + pix];
+    switch LAYOUT {
+        case LAYOUT_FOLD: {
+            let pix = e % plane;
+            let b = (e / plane) % p.batch;
+            let c = e / (plane * p.batch);
+            dst[e] = src[(b * p.c + c) * plane + pix];
+        }
+        case LAYOUT_UNFOLD: {
+            let pix = e % plane;
+            let c = (e / plane) % p.c;
+            let b = e / (plane * p.c);
+            dst[e] = src[(c * p.batch + b) * plane + pix];
+        }
+        default: {
+            // Pixel major: e = (b·plane + pix)·C + c.
+            let c = e % p.c;
+            let pixel = e / p.c;
+            let b = pixel / plane;
+            let pix = pixel - b * plane;
+            dst[e] = src[(b * p.c + c) * plane + pix];
+        }
     }
 }
 

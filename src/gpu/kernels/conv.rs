@@ -190,7 +190,6 @@ fn launch(gpu: &Gpu, entry: &'static str, p: &Params, invocations: usize, bufs: 
     launch_kernel(gpu, &Kernel::new(Shader::Conv, entry), p, invocations, bufs);
 }
 
-/// cols [C·KH·KW, B·OH·OW] of x.
 /// Launches `entry` over a 2-D grid: x covers a row of `row` elements, z
 /// indexes the `rows` (so the kernel's per-row index math is uniform).
 fn launch_rows(
@@ -216,6 +215,8 @@ fn launch_rows(
     Ok(())
 }
 
+/// cols [C·KH·KW, B·OH·OW] of x: the weight gradient's B operand (K =
+/// B·OH·OW contiguous).
 fn im2col(gpu: &Gpu, x: &Tensor, s: &ConvShape, spec: Conv2dSpec) -> Result<Tensor> {
     let rows = s.c * s.kh * s.kw;
     let cols = gpu.empty(&[rows, s.batch * s.oh * s.ow])?;
@@ -237,9 +238,37 @@ fn im2col(gpu: &Gpu, x: &Tensor, s: &ConvShape, spec: Conv2dSpec) -> Result<Tens
     Ok(cols)
 }
 
-/// [B, O, OH, OW] → [O, B·OH·OW] into `out`, or back with `unfold`.
-/// `s` gives B, O, OH, OW.
-fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, unfold: bool, out: &Tensor) -> Result<()> {
+/// rows = colsᵀ [B·OH·OW, C·KH·KW] of x: the forward matmul's B operand,
+/// K contiguous (see `shaders/conv.wgsl`).
+fn im2col_pixel_major(gpu: &Gpu, x: &Tensor, s: &ConvShape, spec: Conv2dSpec) -> Result<Tensor> {
+    let row = s.c * s.kh * s.kw;
+    let rows = gpu.empty(&[s.batch * s.oh * s.ow, row])?;
+    let p = params(s, spec, false, Activation::None)?;
+    if row.is_multiple_of(4) {
+        // Four entries of one row per invocation, one vec4 store.
+        let kernel = Kernel::new(Shader::Conv, "im2col_pixel_major_forward_vec4");
+        launch_kernel(gpu, &kernel, &p, rows.len() / 4, &[(1, x), (4, &rows)]);
+    } else {
+        let kernel = Kernel::new(Shader::Conv, "im2col_pixel_major_forward");
+        launch_kernel(gpu, &kernel, &p, rows.len(), &[(1, x), (2, &rows)]);
+    }
+    Ok(rows)
+}
+
+/// How `fold_into` permutes a [B, O, OH, OW] tensor; the codes are
+/// conv.wgsl's LAYOUT_* constants.
+#[derive(Clone, Copy)]
+enum Layout {
+    /// → [O, B·OH·OW], the lowered conv's output matrix.
+    Fold = 0,
+    /// [O, B·OH·OW] → [B, O, OH, OW].
+    Unfold = 1,
+    /// → [B·OH·OW, O], the same matrix transposed (K = O contiguous).
+    PixelMajor = 2,
+}
+
+/// Permutes `t` as `layout` says into `out`; `s` gives B, O, OH, OW.
+fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, layout: Layout, out: &Tensor) -> Result<()> {
     let shape = ConvShape {
         c: s.o,
         h: s.oh,
@@ -255,8 +284,7 @@ fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, unfold: bool, out: &Tensor) -
         false,
         Activation::None,
     )?;
-    let kernel =
-        Kernel::new(Shader::Conv, "fold_forward").with("UNFOLD", f64::from(u8::from(unfold)));
+    let kernel = Kernel::new(Shader::Conv, "fold_forward").with("LAYOUT", f64::from(layout as u8));
     launch_kernel(gpu, &kernel, &p, out.len(), &[(1, t), (2, out)]);
     Ok(())
 }
@@ -264,7 +292,7 @@ fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, unfold: bool, out: &Tensor) -
 /// dy [B, O, OH, OW] as the [O, B·OH·OW] matrix of the lowered conv.
 fn fold(gpu: &Gpu, dy: &Tensor, s: &ConvShape) -> Result<Tensor> {
     let out = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
-    fold_into(gpu, dy, s, false, &out)?;
+    fold_into(gpu, dy, s, Layout::Fold, &out)?;
     Ok(out)
 }
 
@@ -344,17 +372,14 @@ pub fn conv2d_into(
     let s = conv2d_shape(x.shape(), w.shape(), spec)?;
     expect_shape("conv2d", "output", &s.output(), out.shape())?;
     check_bias("conv2d", bias, s.o)?;
-    let cols = im2col(gpu, x, &s, spec)?;
+    let rows = im2col_pixel_major(gpu, x, &s, spec)?;
     let folded = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
-    matmul_into(
-        gpu,
-        &weight_matrix(w, &s)?,
-        &cols,
-        None,
-        &folded,
-        &MatmulSpec::default(),
-    )?;
-    fold_into(gpu, &folded, &s, true, out)?;
+    let spec_t = MatmulSpec {
+        trans_b: true,
+        ..MatmulSpec::default()
+    };
+    matmul_into(gpu, &weight_matrix(w, &s)?, &rows, None, &folded, &spec_t)?;
+    fold_into(gpu, &folded, &s, Layout::Unfold, out)?;
     bias_act(gpu, out, &s, bias, act)
 }
 
@@ -370,7 +395,9 @@ pub fn conv2d(
     Ok(out)
 }
 
-/// cols = wᵀ·fold(dy), then col2im: the input gradient in `out`.
+/// cols = wᵀ·dy', dy' the [O, B·OH·OW] matrix of dy (held transposed,
+/// pixel major, so K = O is contiguous), then col2im: the input gradient in
+/// `out`.
 fn input_grad_into(
     gpu: &Gpu,
     dy: &Tensor,
@@ -379,19 +406,15 @@ fn input_grad_into(
     spec: Conv2dSpec,
     out: &Tensor,
 ) -> Result<()> {
+    let dy_rows = gpu.empty(&[s.batch * s.oh * s.ow, s.o])?;
+    fold_into(gpu, dy, s, Layout::PixelMajor, &dy_rows)?;
     let cols = gpu.empty(&[s.c * s.kh * s.kw, s.batch * s.oh * s.ow])?;
     let spec_t = MatmulSpec {
         trans_a: true,
+        trans_b: true,
         ..MatmulSpec::default()
     };
-    matmul_into(
-        gpu,
-        &weight_matrix(w, s)?,
-        &fold(gpu, dy, s)?,
-        None,
-        &cols,
-        &spec_t,
-    )?;
+    matmul_into(gpu, &weight_matrix(w, s)?, &dy_rows, None, &cols, &spec_t)?;
     col2im_into(gpu, &cols, s, spec, out)
 }
 
