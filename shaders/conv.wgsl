@@ -43,8 +43,10 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
-// cols as vec4s, for im2col_forward_vec4 (rows of a multiple of 4 entries).
+// dst and src as vec4s, for the *_vec4 entries (rows of a multiple of 4
+// entries).
 @group(0) @binding(4) var<storage, read_write> dst4: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read> src4: array<vec4<f32>>;
 
 const WORKGROUP: u32 = 256u;
 
@@ -246,6 +248,62 @@ fn col2im_forward(
     dst[(b * p.c + c) * p.h * p.w + pix] = sum;
 }
 
+// As col2im_forward, four neighbouring pixels of one image row per
+// invocation (the host takes it when W is a multiple of 4), one vec4 store.
+// The taps are found by stepping stride phases instead of dividing per
+// pixel and tap (lavapipe divides lane by lane): tap i = phase + m·stride
+// of output row oy = quotient − m, and likewise along x.
+@compute @workgroup_size(WORKGROUP)
+fn col2im_forward_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+) {
+    // Grid: x over the B·H·W/4 quads of channel c = z, sample-major.
+    let quads = p.w / 4u;
+    let e4 = wg.x * WORKGROUP + lid.x;
+    if e4 >= p.batch * p.h * quads {
+        return;
+    }
+    let c = wg.z;
+    let line = e4 / quads;
+    let ix0 = (e4 - line * quads) * 4u;
+    let b = line / p.h;
+    let iy = line - b * p.h;
+    let plane = p.oh * p.ow;
+    let row_len = p.batch * plane;
+    let col_base = c * p.kh * p.kw;
+    let pix_base = b * plane;
+    let ty = iy + p.pad;
+    let qy = ty / p.stride;
+    let tx0 = ix0 + p.pad;
+    let qx0 = tx0 / p.stride;
+    var sum = vec4<f32>(0.0);
+    var oy = qy;
+    for (var i = ty - qy * p.stride; i < p.kh && i <= ty; i += p.stride) {
+        if oy < p.oh {
+            let tap_row = (col_base + i * p.kw) * row_len + pix_base + oy * p.ow;
+            var phase = tx0 - qx0 * p.stride;
+            var qx = qx0;
+            for (var d = 0u; d < 4u; d++) {
+                var ox = qx;
+                for (var j = phase; j < p.kw && j <= tx0 + d; j += p.stride) {
+                    if ox < p.ow {
+                        sum[d] += src[tap_row + j * row_len + ox];
+                    }
+                    ox -= 1u;
+                }
+                phase += 1u;
+                if phase == p.stride {
+                    phase = 0u;
+                    qx += 1u;
+                }
+            }
+        }
+        oy -= 1u;
+    }
+    dst4[((b * p.c + c) * p.h + iy) * quads + ix0 / 4u] = sum;
+}
+
 // Layout codes shared with src/gpu/kernels/conv.rs.
 const LAYOUT_FOLD: u32 = 0u;
 const LAYOUT_UNFOLD: u32 = 1u;
@@ -284,6 +342,33 @@ fn fold_forward(
             let pix = pixel - b * plane;
             dst[e] = src[(b * p.c + c) * plane + pix];
         }
+    }
+}
+
+// As fold_forward for LAYOUT_FOLD and LAYOUT_UNFOLD, four pixels per
+// invocation (the host takes it when H·W is a multiple of 4): a vec4 copy.
+@compute @workgroup_size(WORKGROUP)
+fn fold_forward_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e4 = element_index(wg, lid, groups);
+    let quads = p.h * p.w / 4u;
+    if e4 >= p.batch * p.c * quads {
+        return;
+    }
+    // e4 indexes the destination: (outer, quad).
+    let outer = e4 / quads;
+    let quad = e4 - outer * quads;
+    if LAYOUT == LAYOUT_FOLD {
+        let c = outer / p.batch;
+        let b = outer - c * p.batch;
+        dst4[e4] = src4[(b * p.c + c) * quads + quad];
+    } else {
+        let b = outer / p.c;
+        let c = outer - b * p.c;
+        dst4[e4] = src4[(c * p.batch + b) * quads + quad];
     }
 }
 

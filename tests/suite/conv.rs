@@ -18,7 +18,7 @@ const CONV_TOL: f64 = 1e-5;
 /// (batch, channels, height, width, out channels, kernel, stride, padding)
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const CASES: [Case; 11] = [
+const CASES: [Case; 13] = [
     (2, 1, 28, 28, 64, 4, 2, 1),   // DCGAN-28 critic conv 1
     (2, 64, 14, 14, 128, 4, 2, 1), // DCGAN-28 critic conv 2
     (1, 3, 17, 13, 5, 3, 1, 0),
@@ -32,6 +32,10 @@ const CASES: [Case; 11] = [
     (4, 2, 14, 14, 3, 4, 2, 1),
     // C·KH·KW = 36: the pixel-major im2col's vec4 entries cross channels.
     (2, 4, 7, 5, 6, 3, 1, 1),
+    // Widths that are multiples of 4 (col2im's vec4 pixels) at strides 2
+    // and 3 with taps of every phase, some reaching past the image.
+    (2, 3, 12, 8, 5, 3, 2, 2),
+    (1, 2, 8, 12, 3, 4, 3, 1),
 ];
 
 fn to_f64(v: &[f32]) -> Vec<f64> {

@@ -284,8 +284,15 @@ fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, layout: Layout, out: &Tensor)
         false,
         Activation::None,
     )?;
-    let kernel = Kernel::new(Shader::Conv, "fold_forward").with("LAYOUT", f64::from(layout as u8));
-    launch_kernel(gpu, &kernel, &p, out.len(), &[(1, t), (2, out)]);
+    let code = f64::from(layout as u8);
+    if !matches!(layout, Layout::PixelMajor) && (s.oh * s.ow).is_multiple_of(4) {
+        // Four pixels per invocation: a vec4 copy.
+        let kernel = Kernel::new(Shader::Conv, "fold_forward_vec4").with("LAYOUT", code);
+        launch_kernel(gpu, &kernel, &p, out.len() / 4, &[(5, t), (4, out)]);
+    } else {
+        let kernel = Kernel::new(Shader::Conv, "fold_forward").with("LAYOUT", code);
+        launch_kernel(gpu, &kernel, &p, out.len(), &[(1, t), (2, out)]);
+    }
     Ok(())
 }
 
@@ -306,7 +313,12 @@ fn col2im_into(
 ) -> Result<()> {
     let p = params(s, spec, false, Activation::None)?;
     let row = s.batch * s.h * s.w;
-    launch_rows(gpu, "col2im_forward", &p, row, s.c, &[(1, cols), (2, out)])
+    if s.w.is_multiple_of(4) {
+        // Four pixels of an image row per invocation, one vec4 store.
+        launch_rows(gpu, "col2im_forward_vec4", &p, row / 4, s.c, &[(1, cols), (4, out)])
+    } else {
+        launch_rows(gpu, "col2im_forward", &p, row, s.c, &[(1, cols), (2, out)])
+    }
 }
 
 /// t ← act(t + bias per channel), in place; nothing to do without either.
