@@ -34,7 +34,8 @@ struct Params {
     act: u32,
     slope: f32,
     has_bias: u32,
-    _pad0: u32,
+    // Output channels, for conv2d_direct_forward_vec4.
+    o: u32,
     _pad1: u32,
     _pad2: u32,
 }
@@ -47,6 +48,8 @@ struct Params {
 // entries).
 @group(0) @binding(4) var<storage, read_write> dst4: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> src4: array<vec4<f32>>;
+// Weights [O, C, KH, KW], for conv2d_direct_forward_vec4.
+@group(0) @binding(6) var<storage, read> weights: array<f32>;
 
 const WORKGROUP: u32 = 256u;
 
@@ -381,6 +384,83 @@ fn activate(v: f32) -> f32 {
         case 4u: { return 1.0 / (1.0 + exp(-v)); }
         default: { return v; }
     }
+}
+
+// Aligned vec4 `t` of input row `row`, or zeros past the row's ends (W is
+// a multiple of 4, so a vec4 is wholly inside or wholly padding).
+fn x_block(row: u32, t: i32) -> vec4<f32> {
+    let quads = p.w / 4u;
+    if t < 0 || t >= i32(quads) {
+        return vec4<f32>(0.0);
+    }
+    return src4[row * quads + u32(t)];
+}
+
+// The four values starting `shift` (0..3) into lo and running on into hi.
+fn window(lo: vec4<f32>, hi: vec4<f32>, shift: u32) -> vec4<f32> {
+    switch shift {
+        case 0u: { return lo; }
+        case 1u: { return vec4<f32>(lo.yzw, hi.x); }
+        case 2u: { return vec4<f32>(lo.zw, hi.xy); }
+        default: { return vec4<f32>(lo.w, hi.xyz); }
+    }
+}
+
+// y = act(conv2d(x, w) + bias) without im2col, for stride 1 and few output
+// channels (a generator's last conv to the image), where the lowered
+// matmul is a thin one and the im2col matrix is C·KH·KW times the output.
+// One invocation makes four neighbouring outputs of one row (W and OW
+// multiples of 4): for each input row it reads aligned vec4s of x and
+// slides a window over them, so a tap costs one weight load, not four
+// loads of x. ox0 is a multiple of 4, so the window's shift is the same
+// in every invocation.
+@compute @workgroup_size(WORKGROUP)
+fn conv2d_direct_forward_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let quads = p.ow / 4u;
+    let e4 = element_index(wg, lid, groups);
+    if e4 >= p.batch * p.o * p.oh * quads {
+        return;
+    }
+    // e4 = ((b·O + o)·OH + oy)·OW/4 + ox0/4, the output's own vec4 index.
+    let line = e4 / quads;
+    let ox0 = (e4 - line * quads) * 4u;
+    let plane = line / p.oh;
+    let oy = line - plane * p.oh;
+    let b = plane / p.o;
+    let o = plane - b * p.o;
+    let start = i32(ox0) - i32(p.pad);
+    var acc = vec4<f32>(0.0);
+    for (var c = 0u; c < p.c; c++) {
+        for (var ky = 0u; ky < p.kh; ky++) {
+            let iy = i32(oy + ky) - i32(p.pad);
+            if iy < 0 || iy >= i32(p.h) {
+                continue;
+            }
+            let row = (b * p.c + c) * p.h + u32(iy);
+            let w_row = ((o * p.c + c) * p.kh + ky) * p.kw;
+            // Tap kx reads x[start + kx .. + 4]: vec4 t, `shift` values in.
+            var t = start >> 2u;
+            var shift = u32(start & 3);
+            var lo = x_block(row, t);
+            var hi = x_block(row, t + 1);
+            for (var kx = 0u; kx < p.kw; kx++) {
+                acc = fma(vec4<f32>(weights[w_row + kx]), window(lo, hi, shift), acc);
+                shift += 1u;
+                if shift == 4u {
+                    shift = 0u;
+                    t += 1;
+                    lo = hi;
+                    hi = x_block(row, t + 1);
+                }
+            }
+        }
+    }
+    let v = acc + select(0.0, bias[o], p.has_bias != 0u);
+    dst4[e4] = vec4<f32>(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
 }
 
 // In place over t [batch, c, h, w]; without a bias the host binds any buffer

@@ -18,7 +18,7 @@ const CONV_TOL: f64 = 1e-5;
 /// (batch, channels, height, width, out channels, kernel, stride, padding)
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const CASES: [Case; 13] = [
+const CASES: [Case; 16] = [
     (2, 1, 28, 28, 64, 4, 2, 1),   // DCGAN-28 critic conv 1
     (2, 64, 14, 14, 128, 4, 2, 1), // DCGAN-28 critic conv 2
     (1, 3, 17, 13, 5, 3, 1, 0),
@@ -36,6 +36,12 @@ const CASES: [Case; 13] = [
     // and 3 with taps of every phase, some reaching past the image.
     (2, 3, 12, 8, 5, 3, 2, 2),
     (1, 2, 8, 12, 3, 4, 3, 1),
+    // Stride 1, few output channels, rows of multiples of 4: the direct
+    // forward (a generator's last conv; a 5-wide window without padding;
+    // a 7-wide one crossing three vec4s of x with padding 1).
+    (2, 6, 12, 8, 1, 3, 1, 1),
+    (1, 3, 8, 12, 2, 5, 1, 0),
+    (1, 2, 10, 12, 3, 7, 1, 1),
 ];
 
 fn to_f64(v: &[f32]) -> Vec<f64> {

@@ -32,7 +32,8 @@ struct Params {
     act: u32,
     slope: f32,
     has_bias: u32,
-    _pad: [u32; 3],
+    o: u32,
+    _pad: [u32; 2],
 }
 
 /// All sizes of one convolution: x [B, C, H, W], w [O, C, KH, KW], y [B, O, OH, OW].
@@ -172,7 +173,8 @@ fn params(s: &ConvShape, spec: Conv2dSpec, bias: bool, act: Activation) -> Resul
         act,
         slope,
         has_bias: u32::from(bias),
-        _pad: [0; 3],
+        o: u("output channels", s.o)?,
+        _pad: [0; 2],
     })
 }
 
@@ -371,6 +373,14 @@ fn weight_matrix(w: &Tensor, s: &ConvShape) -> Result<Tensor> {
     w.reshape(&[s.o, s.c * s.kh * s.kw])
 }
 
+/// Whether the forward skips im2col (`conv2d_direct_forward_vec4`): stride
+/// 1, rows of a multiple of 4 in and out, and fewer output channels than
+/// the matmul's thin-output limit, where the im2col matrix would be
+/// C·KH·KW times the output (a generator's last conv: 576×).
+fn takes_direct(s: &ConvShape, spec: Conv2dSpec) -> bool {
+    spec.stride == 1 && s.o < 8 && s.w.is_multiple_of(4) && s.ow.is_multiple_of(4)
+}
+
 /// y = act(conv2d(x, w) + bias) into `out` [B, O, OH, OW].
 pub fn conv2d_into(
     gpu: &Gpu,
@@ -384,6 +394,13 @@ pub fn conv2d_into(
     let s = conv2d_shape(x.shape(), w.shape(), spec)?;
     expect_shape("conv2d", "output", &s.output(), out.shape())?;
     check_bias("conv2d", bias, s.o)?;
+    if takes_direct(&s, spec) {
+        let p = params(&s, spec, bias.is_some(), act)?;
+        let kernel = Kernel::new(Shader::Conv, "conv2d_direct_forward_vec4");
+        let bufs = [(5, x), (6, w), (3, bias.unwrap_or(w)), (4, out)];
+        launch_kernel(gpu, &kernel, &p, out.len() / 4, &bufs);
+        return Ok(());
+    }
     let rows = im2col_pixel_major(gpu, x, &s, spec)?;
     let folded = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
     let spec_t = MatmulSpec {
