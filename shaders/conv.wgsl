@@ -414,6 +414,13 @@ fn window(lo: vec4<f32>, hi: vec4<f32>, shift: u32) -> vec4<f32> {
 // slides a window over them, so a tap costs one weight load, not four
 // loads of x. ox0 is a multiple of 4, so the window's shift is the same
 // in every invocation.
+//
+// With FLIP it makes the input gradient of such a conv at stride 1, itself
+// a conv of dy: p.c counts dy's channels (the conv's outputs), p.o the
+// gradient's (the conv's inputs), and the weight of a tap is the conv's
+// w[c, o, KH−1−ky, KW−1−kx] (padding KH−1−pad, set by the host).
+override FLIP: bool = false;
+
 @compute @workgroup_size(WORKGROUP)
 fn conv2d_direct_forward_vec4(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -441,14 +448,19 @@ fn conv2d_direct_forward_vec4(
                 continue;
             }
             let row = (b * p.c + c) * p.h + u32(iy);
-            let w_row = ((o * p.c + c) * p.kh + ky) * p.kw;
+            var w_row = ((o * p.c + c) * p.kh + ky) * p.kw;
+            if FLIP {
+                // Last tap of row KH−1−ky of w[c, o], read backwards.
+                w_row = ((c * p.o + o) * p.kh + p.kh - 1u - ky) * p.kw + p.kw - 1u;
+            }
             // Tap kx reads x[start + kx .. + 4]: vec4 t, `shift` values in.
             var t = start >> 2u;
             var shift = u32(start & 3);
             var lo = x_block(row, t);
             var hi = x_block(row, t + 1);
             for (var kx = 0u; kx < p.kw; kx++) {
-                acc = fma(vec4<f32>(weights[w_row + kx]), window(lo, hi, shift), acc);
+                let tap = select(w_row + kx, w_row - kx, FLIP);
+                acc = fma(vec4<f32>(weights[tap]), window(lo, hi, shift), acc);
                 shift += 1u;
                 if shift == 4u {
                     shift = 0u;

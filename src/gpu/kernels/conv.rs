@@ -317,7 +317,14 @@ fn col2im_into(
     let row = s.batch * s.h * s.w;
     if s.w.is_multiple_of(4) {
         // Four pixels of an image row per invocation, one vec4 store.
-        launch_rows(gpu, "col2im_forward_vec4", &p, row / 4, s.c, &[(1, cols), (4, out)])
+        launch_rows(
+            gpu,
+            "col2im_forward_vec4",
+            &p,
+            row / 4,
+            s.c,
+            &[(1, cols), (4, out)],
+        )
     } else {
         launch_rows(gpu, "col2im_forward", &p, row, s.c, &[(1, cols), (2, out)])
     }
@@ -381,6 +388,46 @@ fn takes_direct(s: &ConvShape, spec: Conv2dSpec) -> bool {
     spec.stride == 1 && s.o < 8 && s.w.is_multiple_of(4) && s.ow.is_multiple_of(4)
 }
 
+fn direct_kernel(flip: bool) -> Kernel {
+    Kernel::new(Shader::Conv, "conv2d_direct_forward_vec4").with("FLIP", f64::from(u8::from(flip)))
+}
+
+/// The input gradient of a conv that `takes_direct`, as the direct conv of
+/// dy with the flipped taps (square kernels whose padding leaves a
+/// non-negative one for the gradient); false where it does not apply.
+fn direct_input_grad(
+    gpu: &Gpu,
+    dy: &Tensor,
+    w: &Tensor,
+    s: &ConvShape,
+    spec: Conv2dSpec,
+    out: &Tensor,
+) -> Result<bool> {
+    if !takes_direct(s, spec) || s.kh != s.kw || spec.padding >= s.kh {
+        return Ok(false);
+    }
+    // The conv from dy [B, O, OH, OW] to dx [B, C, H, W].
+    let grad = ConvShape {
+        batch: s.batch,
+        c: s.o,
+        h: s.oh,
+        w: s.ow,
+        o: s.c,
+        oh: s.h,
+        ow: s.w,
+        kh: s.kh,
+        kw: s.kw,
+    };
+    let grad_spec = Conv2dSpec {
+        stride: 1,
+        padding: s.kh - 1 - spec.padding,
+    };
+    let p = params(&grad, grad_spec, false, Activation::None)?;
+    let bufs = [(5, dy), (6, w), (3, w), (4, out)];
+    launch_kernel(gpu, &direct_kernel(true), &p, out.len() / 4, &bufs);
+    Ok(true)
+}
+
 /// y = act(conv2d(x, w) + bias) into `out` [B, O, OH, OW].
 pub fn conv2d_into(
     gpu: &Gpu,
@@ -396,9 +443,8 @@ pub fn conv2d_into(
     check_bias("conv2d", bias, s.o)?;
     if takes_direct(&s, spec) {
         let p = params(&s, spec, bias.is_some(), act)?;
-        let kernel = Kernel::new(Shader::Conv, "conv2d_direct_forward_vec4");
         let bufs = [(5, x), (6, w), (3, bias.unwrap_or(w)), (4, out)];
-        launch_kernel(gpu, &kernel, &p, out.len() / 4, &bufs);
+        launch_kernel(gpu, &direct_kernel(false), &p, out.len() / 4, &bufs);
         return Ok(());
     }
     let rows = im2col_pixel_major(gpu, x, &s, spec)?;
@@ -463,6 +509,9 @@ pub fn conv2d_backward_input_into(
         &s.output(),
         dy.shape(),
     )?;
+    if direct_input_grad(gpu, dy, w, &s, spec, out)? {
+        return Ok(());
+    }
     input_grad_into(gpu, dy, w, &s, spec, out)
 }
 
