@@ -491,3 +491,21 @@ fn bias_act_forward(
     let b = select(0.0, bias[c], p.has_bias != 0u);
     dst[e] = activate(dst[e] + b);
 }
+
+// As bias_act_forward, four values of one plane per invocation (the host
+// takes it when H·W is a multiple of 4): the channel found once.
+@compute @workgroup_size(WORKGROUP)
+fn bias_act_forward_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e4 = element_index(wg, lid, groups);
+    let quads = p.h * p.w / 4u;
+    if e4 >= p.batch * p.c * quads {
+        return;
+    }
+    let c = (e4 / quads) % p.c;
+    let v = dst4[e4] + select(0.0, bias[c], p.has_bias != 0u);
+    dst4[e4] = vec4<f32>(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
+}

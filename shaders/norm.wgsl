@@ -40,6 +40,10 @@ struct Params {
 @group(0) @binding(12) var<storage, read_write> dgamma_out: array<f32>;
 @group(0) @binding(13) var<storage, read> dbeta: array<f32>;
 @group(0) @binding(14) var<storage, read> dgamma: array<f32>;
+// x, out and dy as vec4s, for the *_vec4 entries (planes of a multiple of 4).
+@group(0) @binding(15) var<storage, read> x4: array<vec4<f32>>;
+@group(0) @binding(16) var<storage, read_write> out4: array<vec4<f32>>;
+@group(0) @binding(17) var<storage, read> dy4: array<vec4<f32>>;
 
 const WORKGROUP: u32 = 256u;
 const CHANNEL_WORKGROUP: u32 = 64u;
@@ -48,9 +52,36 @@ fn element_id(wg: vec3<u32>, lid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return (wg.y * groups.x + wg.x) * WORKGROUP + lid.x;
 }
 
-// Index of value i (0 ≤ i < N) of channel c: sample i / plane, pixel i % plane.
-fn at(c: u32, i: u32) -> u32 {
-    return ((i / p.plane) * p.channels + c) * p.plane + i % p.plane;
+// Walks the values of one channel in order (sample-major): index k in x
+// and pixel pix of the current one. Stepping instead of dividing the
+// value's number by the plane: lavapipe divides lane by lane.
+struct Cursor {
+    k: u32,
+    pix: u32,
+}
+
+fn channel_start(c: u32) -> Cursor {
+    return Cursor(c * p.plane, 0u);
+}
+
+fn step(cur: Cursor) -> Cursor {
+    if cur.pix + 1u == p.plane {
+        // On to the same channel of the next sample.
+        return Cursor(cur.k + 1u + (p.channels - 1u) * p.plane, 0u);
+    }
+    return Cursor(cur.k + 1u, cur.pix + 1u);
+}
+
+// The next four values of a channel from `cur`, which moves past them.
+// (Written out: lavapipe does not unroll loops, and a vector indexed by a
+// loop counter goes to scratch memory.)
+fn next4(cur: ptr<function, Cursor>) -> vec4<f32> {
+    let c0 = *cur;
+    let c1 = step(c0);
+    let c2 = step(c1);
+    let c3 = step(c2);
+    *cur = step(c3);
+    return vec4<f32>(x[c0.k], x[c1.k], x[c2.k], x[c3.k]);
 }
 
 fn count() -> u32 {
@@ -65,25 +96,29 @@ fn batch_norm_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     }
     let n = count();
     var s = vec4<f32>(0.0);
+    var cur = channel_start(c);
     var i = 0u;
     for (; i + 4u <= n; i += 4u) {
-        s += vec4<f32>(x[at(c, i)], x[at(c, i + 1u)], x[at(c, i + 2u)], x[at(c, i + 3u)]);
+        s += next4(&cur);
     }
     var tail = 0.0;
     for (; i < n; i++) {
-        tail += x[at(c, i)];
+        tail += x[cur.k];
+        cur = step(cur);
     }
     let m = ((s.x + s.y) + (s.z + s.w) + tail) / f32(n);
     // The variance from the centred values (two passes): no cancellation.
     var q = vec4<f32>(0.0);
+    cur = channel_start(c);
     i = 0u;
     for (; i + 4u <= n; i += 4u) {
-        let d = vec4<f32>(x[at(c, i)], x[at(c, i + 1u)], x[at(c, i + 2u)], x[at(c, i + 3u)]) - m;
+        let d = next4(&cur) - m;
         q = fma(d, d, q);
     }
     var qtail = 0.0;
     for (; i < n; i++) {
-        let d = x[at(c, i)] - m;
+        let d = x[cur.k] - m;
+        cur = step(cur);
         qtail = fma(d, d, qtail);
     }
     let var_biased = ((q.x + q.y) + (q.z + q.w) + qtail) / f32(n);
@@ -108,6 +143,23 @@ fn batch_norm_apply(
     out[id] = fma((x[id] - mean[c]) * invstd[c], gamma[c], beta[c]);
 }
 
+// As batch_norm_apply, four values of one plane per invocation (the host
+// takes it when the plane is a multiple of 4): the channel is found once
+// and its four parameters read once for four values.
+@compute @workgroup_size(WORKGROUP)
+fn batch_norm_apply_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let id4 = element_id(wg, lid, groups);
+    if id4 * 4u >= p.batch * p.channels * p.plane {
+        return;
+    }
+    let c = (id4 / (p.plane / 4u)) % p.channels;
+    out4[id4] = fma((x4[id4] - mean[c]) * invstd[c], vec4<f32>(gamma[c]), vec4<f32>(beta[c]));
+}
+
 @compute @workgroup_size(CHANNEL_WORKGROUP)
 fn batch_norm_grad_params(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = gid.x;
@@ -118,8 +170,10 @@ fn batch_norm_grad_params(@builtin(global_invocation_id) gid: vec3<u32>) {
     let r = invstd[c];
     var sum_dy = 0.0;
     var sum_dy_xhat = 0.0;
+    var cur = channel_start(c);
     for (var i = 0u; i < count(); i++) {
-        let k = at(c, i);
+        let k = cur.k;
+        cur = step(cur);
         sum_dy += dy[k];
         sum_dy_xhat = fma(dy[k], (x[k] - m) * r, sum_dy_xhat);
     }
@@ -141,4 +195,22 @@ fn batch_norm_grad_input(
     let n = f32(count());
     let xhat = (x[id] - mean[c]) * invstd[c];
     out[id] = gamma[c] * invstd[c] / n * (n * dy[id] - dbeta[c] - xhat * dgamma[c]);
+}
+
+// As batch_norm_grad_input, four values of one plane per invocation (the
+// same arithmetic per value).
+@compute @workgroup_size(WORKGROUP)
+fn batch_norm_grad_input_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let id4 = element_id(wg, lid, groups);
+    if id4 * 4u >= p.batch * p.channels * p.plane {
+        return;
+    }
+    let c = (id4 / (p.plane / 4u)) % p.channels;
+    let n = f32(count());
+    let xhat = (x4[id4] - mean[c]) * invstd[c];
+    out4[id4] = gamma[c] * invstd[c] / n * (n * dy4[id4] - dbeta[c] - xhat * dgamma[c]);
 }

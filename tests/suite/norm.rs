@@ -157,8 +157,16 @@ fn batch_norm_kernels_match_twin() {
     };
     let mut rng = Rng::new(132);
     let eps = 1e-5;
-    // Ragged shapes: one sample, one pixel, odd planes, 65 channels.
-    for shape in [[3, 5, 7, 1], [1, 3, 3, 3], [17, 2, 1, 1], [2, 65, 3, 3]] {
+    // Ragged shapes: one sample, one pixel, odd planes, 65 channels; planes
+    // of multiples of 4 (the vec4 entries).
+    for shape in [
+        [3, 5, 7, 1],
+        [1, 3, 3, 3],
+        [17, 2, 1, 1],
+        [2, 65, 3, 3],
+        [3, 5, 2, 2],
+        [2, 7, 4, 6],
+    ] {
         let c = shape[1];
         let n: usize = shape.iter().product();
         let (x, gamma, beta, dy) = (rng.vec(n), rng.vec(c), rng.vec(c), rng.vec(n));

@@ -358,13 +358,19 @@ fn bias_act(
         bias.is_some(),
         act,
     )?;
-    launch(
-        gpu,
-        "bias_act_forward",
-        &p,
-        t.len(),
-        &[(2, t), (3, bias.unwrap_or(t))],
-    );
+    let bias = bias.unwrap_or(t);
+    if (h * w).is_multiple_of(4) {
+        // Four values of one plane per invocation.
+        launch(
+            gpu,
+            "bias_act_forward_vec4",
+            &p,
+            t.len() / 4,
+            &[(4, t), (3, bias)],
+        );
+    } else {
+        launch(gpu, "bias_act_forward", &p, t.len(), &[(2, t), (3, bias)]);
+    }
     Ok(())
 }
 

@@ -54,6 +54,17 @@ fn per_element(gpu: &Gpu, entry: &'static str, p: &Params, n: usize, bufs: &[(u3
     gpu.dispatch(&Kernel::new(Shader::Norm, entry), p, bufs, grid);
 }
 
+/// Bindings of x, dy and out: the vec4 views (the `_vec4` entries, four
+/// values of one plane per invocation) when planes are multiples of 4.
+fn vec4_planes(p: &Params) -> bool {
+    p.plane.is_multiple_of(4)
+}
+
+/// (x, dy, out) bindings for `vec4_planes` or not.
+fn value_bindings(vec4: bool) -> (u32, u32, u32) {
+    if vec4 { (15, 17, 16) } else { (1, 10, 11) }
+}
+
 fn check_channels(op: &'static str, what: &str, x: &Tensor, t: &Tensor) -> Result<()> {
     expect_shape(op, what, &[x.shape()[1]], t.shape())
 }
@@ -119,15 +130,21 @@ pub fn batch_norm_apply_into(
     check_channels(op, "weight", x, gamma)?;
     check_channels(op, "bias", x, beta)?;
     expect_shape(op, "output", x.shape(), out.shape())?;
+    let vec4 = vec4_planes(&p);
+    let (xb, _, ob) = value_bindings(vec4);
     let bufs = [
-        (1, x),
+        (xb, x),
         (6, &stats.mean),
         (7, &stats.invstd),
         (8, gamma),
         (9, beta),
-        (11, out),
+        (ob, out),
     ];
-    per_element(gpu, op, &p, x.len(), &bufs);
+    if vec4 {
+        per_element(gpu, "batch_norm_apply_vec4", &p, x.len() / 4, &bufs);
+    } else {
+        per_element(gpu, op, &p, x.len(), &bufs);
+    }
     Ok(())
 }
 
@@ -173,16 +190,22 @@ pub fn batch_norm_grad_input_into(
     expect_shape(op, "upstream gradient", x.shape(), dy.shape())?;
     expect_shape(op, "output", x.shape(), out.shape())?;
     check_channels(op, "weight", x, gamma)?;
+    let vec4 = vec4_planes(&p);
+    let (xb, db, ob) = value_bindings(vec4);
     let bufs = [
-        (1, x),
+        (xb, x),
         (6, &stats.mean),
         (7, &stats.invstd),
         (8, gamma),
-        (10, dy),
-        (11, out),
+        (db, dy),
+        (ob, out),
         (13, dbeta),
         (14, dgamma),
     ];
-    per_element(gpu, op, &p, x.len(), &bufs);
+    if vec4 {
+        per_element(gpu, "batch_norm_grad_input_vec4", &p, x.len() / 4, &bufs);
+    } else {
+        per_element(gpu, op, &p, x.len(), &bufs);
+    }
     Ok(())
 }
