@@ -71,6 +71,35 @@ fn bench_conv(c: &mut Criterion) {
             gpu.sync().unwrap();
         })
     });
+    // Generator output conv 64×28×28 → 1×28×28, 3×3 stride 1 (the direct
+    // kernel: fewer than 8 output channels).
+    let same = Conv2dSpec {
+        stride: 1,
+        padding: 1,
+    };
+    let o = conv2d_shape(&[64, 64, 28, 28], &[1, 64, 3, 3], same).unwrap();
+    let (ox, ow, ody) = (
+        filled(&gpu, &o.input()),
+        filled(&gpu, &o.weight()),
+        filled(&gpu, &o.output()),
+    );
+    let (oy, odx) = (
+        gpu.empty(&o.output()).unwrap(),
+        gpu.empty(&o.input()).unwrap(),
+    );
+    group.throughput(Throughput::Elements(o.flops() as u64));
+    group.bench_function("g_out_conv_forward", |b| {
+        b.iter(|| {
+            conv2d_into(&gpu, &ox, &ow, None, same, Activation::None, &oy).unwrap();
+            gpu.sync().unwrap();
+        })
+    });
+    group.bench_function("g_out_conv_backward_input", |b| {
+        b.iter(|| {
+            conv2d_backward_input_into(&gpu, &ody, &ow, same, &odx).unwrap();
+            gpu.sync().unwrap();
+        })
+    });
     group.finish();
 }
 

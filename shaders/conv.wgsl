@@ -1,5 +1,6 @@
 // 2-D convolution, NCHW, f32, lowered to one matmul each with the batch
-// folded into the pixel dimension (src/gpu/kernels/conv.rs):
+// folded into the pixel dimension (src/gpu/kernels/conv.rs), except convs
+// with few outputs at stride 1 (conv2d_direct_forward_vec4, at the end):
 //
 //   forward:        rows = im2col_pixel_major(x);  y' = w · rowsᵀ;  y = unfold(y')
 //   input grad:     cols = wᵀ · pixel_major(dy)ᵀ;  dx = col2im(cols)   (= conv_transpose2d)
@@ -179,8 +180,7 @@ fn im2col_pixel_major_forward(
     if e >= p.batch * p.oh * p.ow * p.c * p.kh * p.kw {
         return;
     }
-    let r = row_entry(e);
-    dst[e] = im2col_at(r.b, r.c, r.ky, r.kx, r.oy, r.ox);
+    dst[e] = row_value(row_entry(e));
 }
 
 // As im2col_pixel_major_forward, four neighbouring entries of one row (the
@@ -196,21 +196,32 @@ fn im2col_pixel_major_forward_vec4(
     if e4 * 4u >= p.batch * p.oh * p.ow * p.c * p.kh * p.kw {
         return;
     }
-    var r = row_entry(e4 * 4u);
-    var v: vec4<f32>;
-    for (var j = 0u; j < 4u; j++) {
-        v[j] = im2col_at(r.b, r.c, r.ky, r.kx, r.oy, r.ox);
-        r.kx += 1u;
-        if r.kx == p.kw {
-            r.kx = 0u;
-            r.ky += 1u;
-            if r.ky == p.kh {
-                r.ky = 0u;
-                r.c += 1u;
-            }
+    // Written out: lavapipe does not unroll loops, and a vector indexed by a
+    // loop counter goes to scratch memory.
+    let r0 = row_entry(e4 * 4u);
+    let r1 = next_tap(r0);
+    let r2 = next_tap(r1);
+    let r3 = next_tap(r2);
+    dst4[e4] = vec4<f32>(row_value(r0), row_value(r1), row_value(r2), row_value(r3));
+}
+
+// The entry after `r` in its row: (channel, tap row, tap column) stepped.
+fn next_tap(r: RowEntry) -> RowEntry {
+    var n = r;
+    n.kx += 1u;
+    if n.kx == p.kw {
+        n.kx = 0u;
+        n.ky += 1u;
+        if n.ky == p.kh {
+            n.ky = 0u;
+            n.c += 1u;
         }
     }
-    dst4[e4] = v;
+    return n;
+}
+
+fn row_value(r: RowEntry) -> f32 {
+    return im2col_at(r.b, r.c, r.ky, r.kx, r.oy, r.ox);
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -251,6 +262,29 @@ fn col2im_forward(
     dst[(b * p.c + c) * p.h * p.w + pix] = sum;
 }
 
+// (phase, quotient) of t + 1 from those of t, for the stride.
+fn next_phase(x: vec2<u32>) -> vec2<u32> {
+    if x.x + 1u == p.stride {
+        return vec2<u32>(0u, x.y + 1u);
+    }
+    return vec2<u32>(x.x + 1u, x.y);
+}
+
+// `sum` plus one tap row's entries for the pixel at tx = ix + pad, phase
+// and quotient x: taps j = phase + m·stride (j ≤ tx) read output column
+// ox = quotient − m. (Added one by one in col2im_forward's order.)
+fn x_taps(start: f32, tap_row: u32, row_len: u32, x: vec2<u32>, tx: u32) -> f32 {
+    var sum = start;
+    var ox = x.y;
+    for (var j = x.x; j < p.kw && j <= tx; j += p.stride) {
+        if ox < p.ow {
+            sum += src[tap_row + j * row_len + ox];
+        }
+        ox -= 1u;
+    }
+    return sum;
+}
+
 // As col2im_forward, four neighbouring pixels of one image row per
 // invocation (the host takes it when W is a multiple of 4), one vec4 store.
 // The taps are found by stepping stride phases instead of dividing per
@@ -278,29 +312,25 @@ fn col2im_forward_vec4(
     let pix_base = b * plane;
     let ty = iy + p.pad;
     let qy = ty / p.stride;
+    // (phase, quotient) of tx = ix + pad for the four pixels.
     let tx0 = ix0 + p.pad;
-    let qx0 = tx0 / p.stride;
+    let q0 = tx0 / p.stride;
+    let x0 = vec2<u32>(tx0 - q0 * p.stride, q0);
+    let x1 = next_phase(x0);
+    let x2 = next_phase(x1);
+    let x3 = next_phase(x2);
     var sum = vec4<f32>(0.0);
     var oy = qy;
     for (var i = ty - qy * p.stride; i < p.kh && i <= ty; i += p.stride) {
         if oy < p.oh {
             let tap_row = (col_base + i * p.kw) * row_len + pix_base + oy * p.ow;
-            var phase = tx0 - qx0 * p.stride;
-            var qx = qx0;
-            for (var d = 0u; d < 4u; d++) {
-                var ox = qx;
-                for (var j = phase; j < p.kw && j <= tx0 + d; j += p.stride) {
-                    if ox < p.ow {
-                        sum[d] += src[tap_row + j * row_len + ox];
-                    }
-                    ox -= 1u;
-                }
-                phase += 1u;
-                if phase == p.stride {
-                    phase = 0u;
-                    qx += 1u;
-                }
-            }
+            // Written out, as in im2col_pixel_major_forward_vec4.
+            sum = vec4<f32>(
+                x_taps(sum.x, tap_row, row_len, x0, tx0),
+                x_taps(sum.y, tap_row, row_len, x1, tx0 + 1u),
+                x_taps(sum.z, tap_row, row_len, x2, tx0 + 2u),
+                x_taps(sum.w, tap_row, row_len, x3, tx0 + 3u),
+            );
         }
         oy -= 1u;
     }
@@ -310,6 +340,7 @@ fn col2im_forward_vec4(
 // Layout codes shared with src/gpu/kernels/conv.rs.
 const LAYOUT_FOLD: u32 = 0u;
 const LAYOUT_UNFOLD: u32 = 1u;
+const LAYOUT_PIXEL_MAJOR: u32 = 2u;
 override LAYOUT: u32 = LAYOUT_FOLD;
 
 @compute @workgroup_size(WORKGROUP)
@@ -337,8 +368,8 @@ fn fold_forward(
             let b = e / (plane * p.c);
             dst[e] = src[(c * p.batch + b) * plane + pix];
         }
-        default: {
-            // Pixel major: e = (b·plane + pix)·C + c.
+        case LAYOUT_PIXEL_MAJOR, default: {
+            // e = (b·plane + pix)·C + c.
             let c = e % p.c;
             let pixel = e / p.c;
             let b = pixel / plane;
@@ -348,8 +379,10 @@ fn fold_forward(
     }
 }
 
-// As fold_forward for LAYOUT_FOLD and LAYOUT_UNFOLD, four pixels per
-// invocation (the host takes it when H·W is a multiple of 4): a vec4 copy.
+// As fold_forward for LAYOUT_FOLD and LAYOUT_UNFOLD (any other code reads
+// as unfold: the host never sends LAYOUT_PIXEL_MAJOR here), four pixels
+// per invocation (the host takes it when H·W is a multiple of 4): a vec4
+// copy.
 @compute @workgroup_size(WORKGROUP)
 fn fold_forward_vec4(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -384,6 +417,10 @@ fn activate(v: f32) -> f32 {
         case 4u: { return 1.0 / (1.0 + exp(-v)); }
         default: { return v; }
     }
+}
+
+fn activate4(v: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
 }
 
 // Aligned vec4 `t` of input row `row`, or zeros past the row's ends (W is
@@ -471,8 +508,7 @@ fn conv2d_direct_forward_vec4(
             }
         }
     }
-    let v = acc + select(0.0, bias[o], p.has_bias != 0u);
-    dst4[e4] = vec4<f32>(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
+    dst4[e4] = activate4(acc + select(0.0, bias[o], p.has_bias != 0u));
 }
 
 // In place over t [batch, c, h, w]; without a bias the host binds any buffer
@@ -506,6 +542,5 @@ fn bias_act_forward_vec4(
         return;
     }
     let c = (e4 / quads) % p.c;
-    let v = dst4[e4] + select(0.0, bias[c], p.has_bias != 0u);
-    dst4[e4] = vec4<f32>(activate(v.x), activate(v.y), activate(v.z), activate(v.w));
+    dst4[e4] = activate4(dst4[e4] + select(0.0, bias[c], p.has_bias != 0u));
 }

@@ -1,6 +1,6 @@
 //! conv2d forward, input gradient, weight gradient and conv_transpose2d
-//! against their twins: DCGAN-28 shapes and ragged ones (odd sizes, stride 1
-//! and 2, padding 0–2, batch 1), NaN-poisoned outputs.
+//! against their twins: DCGAN-28 shapes and ragged ones (odd sizes, strides
+//! 1 to 3, padding 0–2, batch 1), NaN-poisoned outputs.
 
 use gpugan::gpu::kernels::conv::{
     Conv2dSpec, ConvShape, conv_transpose2d_into, conv_transpose2d_shape,
@@ -67,18 +67,25 @@ fn conv2d_forward_with_bias_and_activation() {
         let x = rng.vec(s.input().iter().product());
         let w = rng.vec(s.weight().iter().product());
         let bias = rng.vec(s.o);
-        for act in [Activation::None, Activation::LeakyRelu(0.2)] {
+        // With a bias, and an activation without one (a generator's last
+        // conv: tanh, no bias binding to read).
+        for (act, with_bias) in [
+            (Activation::None, true),
+            (Activation::LeakyRelu(0.2), true),
+            (Activation::Tanh, false),
+        ] {
             let out = poisoned(&s.output());
             let (xt, wt, bt) = (
                 upload(&x, &s.input()),
                 upload(&w, &s.weight()),
                 upload(&bias, &[s.o]),
             );
-            conv2d_into(gpu(), &xt, &wt, Some(&bt), spec, act, &out).unwrap();
+            let b = with_bias.then_some(&bt);
+            conv2d_into(gpu(), &xt, &wt, b, spec, act, &out).unwrap();
             let want: Vec<f64> = twin::conv2d(
                 &to_f64(&x),
                 &to_f64(&w),
-                Some(&to_f64(&bias)),
+                with_bias.then(|| to_f64(&bias)).as_deref(),
                 &s,
                 spec.stride,
                 spec.padding,

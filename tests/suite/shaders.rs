@@ -53,6 +53,19 @@ fn every_shader_file_is_registered() {
     }
 }
 
+/// Values the host gives an override besides its default. Each is
+/// translated as its own specialisation, one override at a time.
+fn override_values(name: &str) -> Vec<f64> {
+    match name {
+        "TRANS_A" | "TRANS_B" | "FLIP" => vec![1.0],
+        "LAYOUT" => vec![1.0, 2.0],
+        // Every elementwise op code (and some unused ones: the switch's
+        // default takes them).
+        "OP" => (1..=40).map(f64::from).collect(),
+        other => panic!("override {other}: list the values the host sets in override_values"),
+    }
+}
+
 #[test]
 fn every_shader_validates_and_translates_to_spirv_msl_hlsl() {
     for shader in Shader::ALL {
@@ -65,74 +78,86 @@ fn every_shader_validates_and_translates_to_spirv_msl_hlsl() {
         });
         let info = validate(&module, shader);
         assert!(!module.entry_points.is_empty(), "{name} has no entry point");
+        // The defaults, then each override at each value the host uses.
+        let mut variants = vec![PipelineConstants::default()];
+        for (_, o) in module.overrides.iter() {
+            let key = o.name.clone().expect("named override");
+            for value in override_values(&key) {
+                variants.push(PipelineConstants::from([(key.clone(), value)]));
+            }
+        }
         for ep in &module.entry_points {
-            let entry = (ep.stage, ep.name.as_str());
-            // Back ends take a module with its override constants resolved,
-            // as wgpu does at pipeline creation (defaults here).
-            let (resolved, resolved_info) = naga::back::pipeline_constants::process_overrides(
-                &module,
-                &info,
-                Some(entry),
-                &PipelineConstants::default(),
-            )
-            .unwrap_or_else(|e| panic!("{name}::{}: overrides: {e}", ep.name));
-
-            let spv_pipeline = spv::PipelineOptions {
-                shader_stage: ep.stage,
-                entry_point: ep.name.clone(),
-            };
-            let words = spv::write_vec(
-                &resolved,
-                &resolved_info,
-                &spv::Options::default(),
-                Some(&spv_pipeline),
-            )
-            .unwrap_or_else(|e| panic!("{name}::{}: SPIR-V: {e}", ep.name));
-            assert!(words.len() > 5, "{name}::{}: empty SPIR-V", ep.name);
-
-            let msl_pipeline = msl::PipelineOptions {
-                entry_point: Some((ep.stage, ep.name.clone())),
-                ..Default::default()
-            };
-            // Metal has simd_broadcast from MSL 2.1, HLSL wave intrinsics
-            // from shader model 6.0.
-            let msl_options = msl::Options {
-                lang_version: if shader.needs_subgroups() {
-                    (2, 1)
-                } else {
-                    msl::Options::default().lang_version
-                },
-                ..Default::default()
-            };
-            let (msl_text, _) =
-                msl::write_string(&resolved, &resolved_info, &msl_options, &msl_pipeline)
-                    .unwrap_or_else(|e| panic!("{name}::{}: MSL: {e}", ep.name));
-            assert!(
-                msl_text.contains("kernel"),
-                "{name}::{}: MSL has no kernel",
-                ep.name
-            );
-
-            let hlsl_options = hlsl::Options {
-                shader_model: if shader.needs_subgroups() {
-                    hlsl::ShaderModel::V6_0
-                } else {
-                    hlsl::ShaderModel::V5_1
-                },
-                ..Default::default()
-            };
-            let hlsl_pipeline = hlsl::PipelineOptions {
-                entry_point: Some((ep.stage, ep.name.clone())),
-            };
-            let mut hlsl_text = String::new();
-            hlsl::Writer::new(&mut hlsl_text, &hlsl_options, &hlsl_pipeline)
-                .write(&resolved, &resolved_info, None)
-                .unwrap_or_else(|e| panic!("{name}::{}: HLSL: {e}", ep.name));
-            assert!(
-                hlsl_text.contains("numthreads"),
-                "{name}::{}: HLSL has no compute entry",
-                ep.name
-            );
+            for constants in &variants {
+                translate(shader, &module, &info, ep, constants);
+            }
         }
     }
+}
+
+/// `ep` of `module` with `constants` to SPIR-V, MSL and HLSL.
+fn translate(
+    shader: Shader,
+    module: &naga::Module,
+    info: &naga::valid::ModuleInfo,
+    ep: &naga::EntryPoint,
+    constants: &PipelineConstants,
+) {
+    let name = format!("{}::{} {constants:?}", shader.file_name(), ep.name);
+    let entry = (ep.stage, ep.name.as_str());
+    // Back ends take a module with its override constants resolved, as
+    // wgpu does at pipeline creation.
+    let (resolved, resolved_info) =
+        naga::back::pipeline_constants::process_overrides(module, info, Some(entry), constants)
+            .unwrap_or_else(|e| panic!("{name}: overrides: {e}"));
+
+    let spv_pipeline = spv::PipelineOptions {
+        shader_stage: ep.stage,
+        entry_point: ep.name.clone(),
+    };
+    let words = spv::write_vec(
+        &resolved,
+        &resolved_info,
+        &spv::Options::default(),
+        Some(&spv_pipeline),
+    )
+    .unwrap_or_else(|e| panic!("{name}: SPIR-V: {e}"));
+    assert!(words.len() > 5, "{name}: empty SPIR-V");
+
+    let msl_pipeline = msl::PipelineOptions {
+        entry_point: Some((ep.stage, ep.name.clone())),
+        ..Default::default()
+    };
+    // Metal has simd_broadcast from MSL 2.1, HLSL wave intrinsics from
+    // shader model 6.0.
+    let msl_options = msl::Options {
+        lang_version: if shader.needs_subgroups() {
+            (2, 1)
+        } else {
+            msl::Options::default().lang_version
+        },
+        ..Default::default()
+    };
+    let (msl_text, _) = msl::write_string(&resolved, &resolved_info, &msl_options, &msl_pipeline)
+        .unwrap_or_else(|e| panic!("{name}: MSL: {e}"));
+    assert!(msl_text.contains("kernel"), "{name}: MSL has no kernel");
+
+    let hlsl_options = hlsl::Options {
+        shader_model: if shader.needs_subgroups() {
+            hlsl::ShaderModel::V6_0
+        } else {
+            hlsl::ShaderModel::V5_1
+        },
+        ..Default::default()
+    };
+    let hlsl_pipeline = hlsl::PipelineOptions {
+        entry_point: Some((ep.stage, ep.name.clone())),
+    };
+    let mut hlsl_text = String::new();
+    hlsl::Writer::new(&mut hlsl_text, &hlsl_options, &hlsl_pipeline)
+        .write(&resolved, &resolved_info, None)
+        .unwrap_or_else(|e| panic!("{name}: HLSL: {e}"));
+    assert!(
+        hlsl_text.contains("numthreads"),
+        "{name}: HLSL has no compute entry"
+    );
 }

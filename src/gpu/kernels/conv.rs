@@ -1,9 +1,11 @@
 //! conv2d forward, its input and weight gradients, and conv_transpose2d
 //! (the input gradient), NCHW, each lowered to one matmul (the batch folded
 //! into the pixel dimension, so the matmul is large enough for the vec4
-//! kernel) with the gathers of `shaders/conv.wgsl`.
+//! kernel) with the gathers of `shaders/conv.wgsl`; convs at stride 1 with
+//! fewer outputs than a tiled matmul wants skip the lowering
+//! (`takes_direct`).
 
-use super::matmul::{Activation, MatmulSpec, matmul_into};
+use super::matmul::{Activation, MatmulSpec, THIN_OUTPUT, matmul_into};
 use super::{WORKGROUP_1D, as_u32};
 use crate::error::{Error, Result, expect_shape};
 use crate::gpu::shaders::Shader;
@@ -331,11 +333,14 @@ fn col2im_into(
 }
 
 /// t ← act(t + bias per channel), in place; nothing to do without either.
+/// Without a bias, `stand_in` (any other tensor) fills the unread bias
+/// binding: t itself is bound read-write, and wgpu refuses one buffer bound
+/// both ways in a dispatch.
 fn bias_act(
     gpu: &Gpu,
     t: &Tensor,
     s: &ConvShape,
-    bias: Option<&Tensor>,
+    (bias, stand_in): (Option<&Tensor>, &Tensor),
     act: Activation,
 ) -> Result<()> {
     if bias.is_none() && act == Activation::None {
@@ -358,7 +363,7 @@ fn bias_act(
         bias.is_some(),
         act,
     )?;
-    let bias = bias.unwrap_or(t);
+    let bias = bias.unwrap_or(stand_in);
     if (h * w).is_multiple_of(4) {
         // Four values of one plane per invocation.
         launch(
@@ -391,7 +396,7 @@ fn weight_matrix(w: &Tensor, s: &ConvShape) -> Result<Tensor> {
 /// the matmul's thin-output limit, where the im2col matrix would be
 /// C·KH·KW times the output (a generator's last conv: 576×).
 fn takes_direct(s: &ConvShape, spec: Conv2dSpec) -> bool {
-    spec.stride == 1 && s.o < 8 && s.w.is_multiple_of(4) && s.ow.is_multiple_of(4)
+    spec.stride == 1 && s.o < THIN_OUTPUT && s.w.is_multiple_of(4) && s.ow.is_multiple_of(4)
 }
 
 fn direct_kernel(flip: bool) -> Kernel {
@@ -461,7 +466,7 @@ pub fn conv2d_into(
     };
     matmul_into(gpu, &weight_matrix(w, &s)?, &rows, None, &folded, &spec_t)?;
     fold_into(gpu, &folded, &s, Layout::Unfold, out)?;
-    bias_act(gpu, out, &s, bias, act)
+    bias_act(gpu, out, &s, (bias, w), act)
 }
 
 pub fn conv2d(
@@ -476,9 +481,10 @@ pub fn conv2d(
     Ok(out)
 }
 
-/// cols = wᵀ·dy', dy' the [O, B·OH·OW] matrix of dy (held transposed,
-/// pixel major, so K = O is contiguous), then col2im: the input gradient in
-/// `out`.
+/// The input gradient of conv `s` in `out` (also conv_transpose2d): the
+/// direct kernel where it applies, else cols = wᵀ·dy', dy' the [O, B·OH·OW]
+/// matrix of dy (held transposed, pixel major, so K = O is contiguous),
+/// then col2im.
 fn input_grad_into(
     gpu: &Gpu,
     dy: &Tensor,
@@ -487,6 +493,9 @@ fn input_grad_into(
     spec: Conv2dSpec,
     out: &Tensor,
 ) -> Result<()> {
+    if direct_input_grad(gpu, dy, w, s, spec, out)? {
+        return Ok(());
+    }
     let dy_rows = gpu.empty(&[s.batch * s.oh * s.ow, s.o])?;
     fold_into(gpu, dy, s, Layout::PixelMajor, &dy_rows)?;
     let cols = gpu.empty(&[s.c * s.kh * s.kw, s.batch * s.oh * s.ow])?;
@@ -515,9 +524,6 @@ pub fn conv2d_backward_input_into(
         &s.output(),
         dy.shape(),
     )?;
-    if direct_input_grad(gpu, dy, w, &s, spec, out)? {
-        return Ok(());
-    }
     input_grad_into(gpu, dy, w, &s, spec, out)
 }
 
@@ -559,7 +565,7 @@ pub fn conv_transpose2d_into(
     expect_shape("conv_transpose2d", "output", &s.input(), out.shape())?;
     check_bias("conv_transpose2d", bias, s.c)?;
     input_grad_into(gpu, x, w, &s, spec, out)?;
-    bias_act(gpu, out, &s, bias, act)
+    bias_act(gpu, out, &s, (bias, w), act)
 }
 
 pub fn conv_transpose2d(

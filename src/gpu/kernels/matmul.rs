@@ -136,6 +136,9 @@ pub fn matmul_shape(a: &[usize], b: &[usize], spec: &MatmulSpec) -> Result<Matmu
 /// core of lavapipe; a weight gradient (K = batch·pixels, a few hundred
 /// outputs) would otherwise run on one workgroup.
 const THIN_TARGET_INVOCATIONS: usize = 16_384;
+/// Outputs with fewer rows or columns than this take the one-output-per-
+/// invocation split-K kernel: a register tile would idle most of its rows.
+pub const THIN_OUTPUT: usize = 8;
 const TILED_TARGET_WORKGROUPS_GPU: usize = 64;
 
 /// Workgroups the tiled kernels should fill: many on a GPU; on a CPU
@@ -168,7 +171,7 @@ fn plan(
     lanes8: bool,
 ) -> (&'static str, [usize; 2], u32, usize, usize) {
     let outputs = s.batch * s.m * s.n;
-    if s.m < 8 || s.n < 8 {
+    if s.m < THIN_OUTPUT || s.n < THIN_OUTPUT {
         let wanted = THIN_TARGET_INVOCATIONS.div_ceil(outputs);
         let (splits, chunk) = k_splits(wanted, s.k, THIN_MIN_CHUNK);
         return ("matmul_split_partial", [0, 0], 1, splits, chunk);
