@@ -11,10 +11,11 @@ use crate::common::{
 };
 use crate::reference::elementwise as twin;
 
-/// Lengths: ragged, exactly one workgroup, and a large odd one.
+/// Lengths: ragged, exactly one workgroup, a large odd one, and multiples
+/// of 4 (the vec4 entries: one vec4, one workgroup of them and more).
 fn lengths() -> Vec<usize> {
     let mut v = RAGGED.to_vec();
-    v.extend([256, 300_001]);
+    v.extend([256, 300_001, 4, 1024, 300_004]);
     v
 }
 
@@ -83,16 +84,19 @@ fn unary_ops() {
 
 #[test]
 fn activations_saturate_without_nan() {
-    let x = [-1e4f32, -100.0, -30.0, 30.0, 100.0, 1e4];
-    for op in [Unary::Tanh, Unary::Sigmoid, Unary::Softplus] {
-        let out = poisoned(&[x.len()]);
-        unary_into(gpu(), op, &upload(&x, &[x.len()]), &out).unwrap();
-        assert_close(
-            &format!("{op:?} extremes"),
-            &read(&out),
-            &twin::unary(op, &x),
-            TRANSCENDENTAL_TOL,
-        );
+    // 6 values take the scalar entry, all 8 the vec4 one.
+    let all = [-1e4f32, -100.0, -30.0, 30.0, 100.0, 1e4, -15.5, 15.5];
+    for x in [&all[..6], &all[..]] {
+        for op in [Unary::Tanh, Unary::Sigmoid, Unary::Softplus] {
+            let out = poisoned(&[x.len()]);
+            unary_into(gpu(), op, &upload(x, &[x.len()]), &out).unwrap();
+            assert_close(
+                &format!("{op:?} extremes ({} values)", x.len()),
+                &read(&out),
+                &twin::unary(op, x),
+                TRANSCENDENTAL_TOL,
+            );
+        }
     }
 }
 

@@ -91,7 +91,7 @@ struct Params {
 
 fn launch(
     gpu: &Gpu,
-    entry: &'static str,
+    (entry, entry_vec4): (&'static str, &'static str),
     (op, alpha): (u32, f32),
     inputs: &[&Tensor],
     out: &Tensor,
@@ -105,19 +105,39 @@ fn launch(
         alpha,
         _pad: [0; 2],
     };
+    // Lengths of multiples of 4 take the `_vec4` entry (bindings 4–6: the
+    // same tensors as vec4 arrays; views start at 256-byte multiples).
+    let vec4 = n.is_multiple_of(4);
+    let first = if vec4 { 4 } else { 1 };
     let mut buffers: Vec<(u32, &Tensor)> = inputs
         .iter()
         .enumerate()
-        .map(|(i, t)| (i as u32 + 1, *t))
+        .map(|(i, t)| (first + i as u32, *t))
         .collect();
-    buffers.push((3, out));
+    buffers.push((first + 2, out));
+    let (entry, invocations) = if vec4 {
+        (entry_vec4, n / 4)
+    } else {
+        (entry, n)
+    };
     let kernel = Kernel::new(Shader::Elementwise, entry).with("OP", f64::from(op));
-    gpu.dispatch(&kernel, &params, &buffers, gpu.grid(n, WORKGROUP_1D));
+    gpu.dispatch(
+        &kernel,
+        &params,
+        &buffers,
+        gpu.grid(invocations, WORKGROUP_1D),
+    );
     Ok(())
 }
 
 pub fn binary_into(gpu: &Gpu, op: Binary, x: &Tensor, y: &Tensor, out: &Tensor) -> Result<()> {
-    launch(gpu, "binary_forward", op.code_alpha(), &[x, y], out)
+    launch(
+        gpu,
+        ("binary_forward", "binary_forward_vec4"),
+        op.code_alpha(),
+        &[x, y],
+        out,
+    )
 }
 
 pub fn binary(gpu: &Gpu, op: Binary, x: &Tensor, y: &Tensor) -> Result<Tensor> {
@@ -127,7 +147,13 @@ pub fn binary(gpu: &Gpu, op: Binary, x: &Tensor, y: &Tensor) -> Result<Tensor> {
 }
 
 pub fn unary_into(gpu: &Gpu, op: Unary, x: &Tensor, out: &Tensor) -> Result<()> {
-    launch(gpu, "unary_forward", op.code_alpha(), &[x], out)
+    launch(
+        gpu,
+        ("unary_forward", "unary_forward_vec4"),
+        op.code_alpha(),
+        &[x],
+        out,
+    )
 }
 
 pub fn unary(gpu: &Gpu, op: Unary, x: &Tensor) -> Result<Tensor> {
@@ -144,7 +170,13 @@ pub fn unary_grad_into(
     g: &Tensor,
     out: &Tensor,
 ) -> Result<()> {
-    launch(gpu, "unary_backward", op.code_alpha(), &[x, g], out)
+    launch(
+        gpu,
+        ("unary_backward", "unary_backward_vec4"),
+        op.code_alpha(),
+        &[x, g],
+        out,
+    )
 }
 
 pub fn unary_grad(gpu: &Gpu, op: UnaryGrad, x: &Tensor, g: &Tensor) -> Result<Tensor> {
