@@ -285,56 +285,87 @@ fn x_taps(start: f32, tap_row: u32, row_len: u32, x: vec2<u32>, tx: u32) -> f32 
     return sum;
 }
 
-// As col2im_forward, four neighbouring pixels of one image row per
-// invocation (the host takes it when W is a multiple of 4), one vec4 store.
-// The taps are found by stepping stride phases instead of dividing per
-// pixel and tap (lavapipe divides lane by lane): tap i = phase + m·stride
-// of output row oy = quotient − m, and likewise along x.
+// One pixel of x for col2im: its row and column, and (phase, quotient) of
+// iy + pad and ix + pad by the stride.
+struct Pixel {
+    iy: u32,
+    ix: u32,
+    y: vec2<u32>,
+    x: vec2<u32>,
+}
+
+fn phase_of(t: u32) -> vec2<u32> {
+    let q = t / p.stride;
+    return vec2<u32>(t - q * p.stride, q);
+}
+
+// The next pixel of the plane (row-major), stepping phases, not dividing.
+fn next_pixel(px: Pixel) -> Pixel {
+    var n = px;
+    n.ix += 1u;
+    n.x = next_phase(n.x);
+    if n.ix == p.w {
+        n.ix = 0u;
+        n.x = phase_of(p.pad);
+        n.iy += 1u;
+        n.y = next_phase(n.y);
+    }
+    return n;
+}
+
+// x[b, c, pixel] from the cols rows of channel c (col_base), as
+// col2im_forward sums it (taps i ascending, then j, one by one).
+fn col2im_pixel(col_base: u32, pix_base: u32, row_len: u32, px: Pixel) -> f32 {
+    let ty = px.iy + p.pad;
+    let tx = px.ix + p.pad;
+    var sum = 0.0;
+    var oy = px.y.y;
+    for (var i = px.y.x; i < p.kh && i <= ty; i += p.stride) {
+        if oy < p.oh {
+            let tap_row = (col_base + i * p.kw) * row_len + pix_base + oy * p.ow;
+            sum = x_taps(sum, tap_row, row_len, px.x, tx);
+        }
+        oy -= 1u;
+    }
+    return sum;
+}
+
+// As col2im_forward, four neighbouring pixels of one plane per invocation
+// (the host takes it when H·W is a multiple of 4; they may span two rows),
+// one vec4 store. The taps are found by stepping stride phases instead of
+// dividing per pixel and tap (lavapipe divides lane by lane): tap
+// i = phase + m·stride of output row oy = quotient − m, and likewise along x.
 @compute @workgroup_size(WORKGROUP)
 fn col2im_forward_vec4(
     @builtin(workgroup_id) wg: vec3<u32>,
     @builtin(local_invocation_id) lid: vec3<u32>,
 ) {
     // Grid: x over the B·H·W/4 quads of channel c = z, sample-major.
-    let quads = p.w / 4u;
+    let plane_quads = p.h * p.w / 4u;
     let e4 = wg.x * WORKGROUP + lid.x;
-    if e4 >= p.batch * p.h * quads {
+    if e4 >= p.batch * plane_quads {
         return;
     }
     let c = wg.z;
-    let line = e4 / quads;
-    let ix0 = (e4 - line * quads) * 4u;
-    let b = line / p.h;
-    let iy = line - b * p.h;
-    let plane = p.oh * p.ow;
-    let row_len = p.batch * plane;
+    let b = e4 / plane_quads;
+    let pix0 = (e4 - b * plane_quads) * 4u;
+    let iy = pix0 / p.w;
+    let ix = pix0 - iy * p.w;
     let col_base = c * p.kh * p.kw;
-    let pix_base = b * plane;
-    let ty = iy + p.pad;
-    let qy = ty / p.stride;
-    // (phase, quotient) of tx = ix + pad for the four pixels.
-    let tx0 = ix0 + p.pad;
-    let q0 = tx0 / p.stride;
-    let x0 = vec2<u32>(tx0 - q0 * p.stride, q0);
-    let x1 = next_phase(x0);
-    let x2 = next_phase(x1);
-    let x3 = next_phase(x2);
-    var sum = vec4<f32>(0.0);
-    var oy = qy;
-    for (var i = ty - qy * p.stride; i < p.kh && i <= ty; i += p.stride) {
-        if oy < p.oh {
-            let tap_row = (col_base + i * p.kw) * row_len + pix_base + oy * p.ow;
-            // Written out, as in im2col_pixel_major_forward_vec4.
-            sum = vec4<f32>(
-                x_taps(sum.x, tap_row, row_len, x0, tx0),
-                x_taps(sum.y, tap_row, row_len, x1, tx0 + 1u),
-                x_taps(sum.z, tap_row, row_len, x2, tx0 + 2u),
-                x_taps(sum.w, tap_row, row_len, x3, tx0 + 3u),
-            );
-        }
-        oy -= 1u;
-    }
-    dst4[((b * p.c + c) * p.h + iy) * quads + ix0 / 4u] = sum;
+    let row_len = p.batch * p.oh * p.ow;
+    let pix_base = b * p.oh * p.ow;
+    // Written out: a vector indexed by a loop counter goes to scratch
+    // memory on lavapipe.
+    let px0 = Pixel(iy, ix, phase_of(iy + p.pad), phase_of(ix + p.pad));
+    let px1 = next_pixel(px0);
+    let px2 = next_pixel(px1);
+    let px3 = next_pixel(px2);
+    dst4[(b * p.c + c) * plane_quads + pix0 / 4u] = vec4<f32>(
+        col2im_pixel(col_base, pix_base, row_len, px0),
+        col2im_pixel(col_base, pix_base, row_len, px1),
+        col2im_pixel(col_base, pix_base, row_len, px2),
+        col2im_pixel(col_base, pix_base, row_len, px3),
+    );
 }
 
 // Layout codes shared with src/gpu/kernels/conv.rs.

@@ -18,7 +18,7 @@ const CONV_TOL: f64 = 1e-5;
 /// (batch, channels, height, width, out channels, kernel, stride, padding)
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const CASES: [Case; 16] = [
+const CASES: [Case; 18] = [
     (2, 1, 28, 28, 64, 4, 2, 1),   // DCGAN-28 critic conv 1
     (2, 64, 14, 14, 128, 4, 2, 1), // DCGAN-28 critic conv 2
     (1, 3, 17, 13, 5, 3, 1, 0),
@@ -42,6 +42,10 @@ const CASES: [Case; 16] = [
     (2, 6, 12, 8, 1, 3, 1, 1),
     (1, 3, 8, 12, 2, 5, 1, 0),
     (1, 2, 10, 12, 3, 7, 1, 1),
+    // Planes of multiples of 4 with other widths: col2im's vec4 quads span
+    // two image rows (stride 2; stride 3 with padding 2).
+    (1, 2, 6, 10, 3, 3, 2, 1),
+    (2, 3, 4, 9, 2, 3, 3, 2),
 ];
 
 fn to_f64(v: &[f32]) -> Vec<f64> {

@@ -317,8 +317,8 @@ fn col2im_into(
 ) -> Result<()> {
     let p = params(s, spec, false, Activation::None)?;
     let row = s.batch * s.h * s.w;
-    if s.w.is_multiple_of(4) {
-        // Four pixels of an image row per invocation, one vec4 store.
+    if (s.h * s.w).is_multiple_of(4) {
+        // Four pixels of a plane per invocation, one vec4 store.
         launch_rows(
             gpu,
             "col2im_forward_vec4",
