@@ -123,24 +123,32 @@ fn im2col_forward_vec4(
     let tap = k - c * taps;
     let ky = tap / p.kw;
     let kx = tap - ky * p.kw;
-    var b = e / plane;
+    let b = e / plane;
     let pix = e - b * plane;
-    var oy = pix / p.ow;
-    var ox = pix - oy * p.ow;
-    var v: vec4<f32>;
-    for (var j = 0u; j < 4u; j++) {
-        v[j] = im2col_at(b, c, ky, kx, oy, ox);
-        ox += 1u;
-        if ox == p.ow {
-            ox = 0u;
-            oy += 1u;
-            if oy == p.oh {
-                oy = 0u;
-                b += 1u;
-            }
-        }
+    let oy = pix / p.ow;
+    // (sample, output row, output column) of the four entries, written out:
+    // a vector indexed by a loop counter goes to scratch memory on lavapipe.
+    let o0 = vec3<u32>(b, oy, pix - oy * p.ow);
+    let o1 = next_output(o0);
+    let o2 = next_output(o1);
+    let o3 = next_output(o2);
+    dst4[(k * row + e) / 4u] = vec4<f32>(
+        im2col_at(o0.x, c, ky, kx, o0.y, o0.z),
+        im2col_at(o1.x, c, ky, kx, o1.y, o1.z),
+        im2col_at(o2.x, c, ky, kx, o2.y, o2.z),
+        im2col_at(o3.x, c, ky, kx, o3.y, o3.z),
+    );
+}
+
+// The output pixel after (sample, row, column) o, sample-major.
+fn next_output(o: vec3<u32>) -> vec3<u32> {
+    if o.z + 1u < p.ow {
+        return vec3<u32>(o.x, o.y, o.z + 1u);
     }
-    dst4[(k * row + e) / 4u] = v;
+    if o.y + 1u < p.oh {
+        return vec3<u32>(o.x, o.y + 1u, 0u);
+    }
+    return vec3<u32>(o.x + 1u, 0u, 0u);
 }
 
 // The first of the entries of rows that flat entry `e` starts: sample,
