@@ -54,15 +54,35 @@ fn per_element(gpu: &Gpu, entry: &'static str, p: &Params, n: usize, bufs: &[(u3
     gpu.dispatch(&Kernel::new(Shader::Norm, entry), p, bufs, grid);
 }
 
-/// Bindings of x, dy and out: the vec4 views (the `_vec4` entries, four
-/// values of one plane per invocation) when planes are multiples of 4.
+/// Planes of multiples of 4 take the `_vec4` entries: four values of one
+/// plane per invocation, x, dy and out bound as vec4 arrays.
 fn vec4_planes(p: &Params) -> bool {
     p.plane.is_multiple_of(4)
 }
 
-/// (x, dy, out) bindings for `vec4_planes` or not.
-fn value_bindings(vec4: bool) -> (u32, u32, u32) {
-    if vec4 { (15, 17, 16) } else { (1, 10, 11) }
+/// (x, dy, out) bindings of the per-value kernels for these params.
+fn value_bindings(p: &Params) -> (u32, u32, u32) {
+    if vec4_planes(p) {
+        (15, 17, 16)
+    } else {
+        (1, 10, 11)
+    }
+}
+
+/// A per-value kernel over n values: its `_vec4` entry where the planes
+/// allow it.
+fn per_value(
+    gpu: &Gpu,
+    (entry, entry_vec4): (&'static str, &'static str),
+    p: &Params,
+    n: usize,
+    bufs: &[(u32, &Tensor)],
+) {
+    if vec4_planes(p) {
+        per_element(gpu, entry_vec4, p, n / 4, bufs);
+    } else {
+        per_element(gpu, entry, p, n, bufs);
+    }
 }
 
 fn check_channels(op: &'static str, what: &str, x: &Tensor, t: &Tensor) -> Result<()> {
@@ -130,8 +150,7 @@ pub fn batch_norm_apply_into(
     check_channels(op, "weight", x, gamma)?;
     check_channels(op, "bias", x, beta)?;
     expect_shape(op, "output", x.shape(), out.shape())?;
-    let vec4 = vec4_planes(&p);
-    let (xb, _, ob) = value_bindings(vec4);
+    let (xb, _, ob) = value_bindings(&p);
     let bufs = [
         (xb, x),
         (6, &stats.mean),
@@ -140,11 +159,7 @@ pub fn batch_norm_apply_into(
         (9, beta),
         (ob, out),
     ];
-    if vec4 {
-        per_element(gpu, "batch_norm_apply_vec4", &p, x.len() / 4, &bufs);
-    } else {
-        per_element(gpu, op, &p, x.len(), &bufs);
-    }
+    per_value(gpu, (op, "batch_norm_apply_vec4"), &p, x.len(), &bufs);
     Ok(())
 }
 
@@ -190,8 +205,7 @@ pub fn batch_norm_grad_input_into(
     expect_shape(op, "upstream gradient", x.shape(), dy.shape())?;
     expect_shape(op, "output", x.shape(), out.shape())?;
     check_channels(op, "weight", x, gamma)?;
-    let vec4 = vec4_planes(&p);
-    let (xb, db, ob) = value_bindings(vec4);
+    let (xb, db, ob) = value_bindings(&p);
     let bufs = [
         (xb, x),
         (6, &stats.mean),
@@ -202,10 +216,6 @@ pub fn batch_norm_grad_input_into(
         (13, dbeta),
         (14, dgamma),
     ];
-    if vec4 {
-        per_element(gpu, "batch_norm_grad_input_vec4", &p, x.len() / 4, &bufs);
-    } else {
-        per_element(gpu, op, &p, x.len(), &bufs);
-    }
+    per_value(gpu, (op, "batch_norm_grad_input_vec4"), &p, x.len(), &bufs);
     Ok(())
 }
