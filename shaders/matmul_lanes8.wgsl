@@ -1,7 +1,7 @@
 // matmul for CPU adapters that run 8 lanes per subgroup (lavapipe):
-// C[b] = act(op(A[b]) · op(B[b]) + bias), the same contract, params and
-// bindings as matmul_forward_vec4 in matmul.wgsl (M, N and K multiples of
-// 4; split K by workgroup z). Params and activation codes are copies of
+// C[b] = act(op(A[b]) · op(B[b]) + bias), the same contract and params as
+// matmul_forward_vec4 in matmul.wgsl (M, N and K multiples of 4; split K by
+// workgroup z) and its bias and output bindings; A and B come as textures. Params and activation codes are copies of
 // matmul.wgsl's (WGSL has no include): keep them in sync.
 //
 // Why a kernel of its own: lavapipe runs a subgroup's 8 invocations as the
@@ -19,7 +19,14 @@
 // loops (a tile indexed by a loop variable lands in scratch memory), so the
 // eight lanes are eight written-out helpers and calls. (naga 30 rejects
 // `enable subgroups;`: the SUBGROUP device feature gates the builtins.)
-
+//
+// The operands are read from rgba32float textures, not storage buffers: a
+// storage load whose address differs by lane is a loop over the 8 lanes
+// with a bounds-check branch per component on lavapipe, a texel fetch is
+// straight-line code. With both operands fetched as texels 1024³ ran at
+// 39.5 GFLOP/s against 30.3, 1024×12544×128 at 33.8 against 24.6
+// (BENCHMARKS.md); the host copies each operand into a texture first
+// (src/gpu/operand_textures.rs: a copy command, a few per cent of the time).
 
 struct Params {
     m: u32,
@@ -40,10 +47,24 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(5) var<storage, read> a4: array<vec4<f32>>;
-@group(0) @binding(6) var<storage, read> b4: array<vec4<f32>>;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> c4: array<vec4<f32>>;
+@group(0) @binding(9) var a_tex: texture_2d<f32>;
+@group(0) @binding(10) var b_tex: texture_2d<f32>;
+
+// The i-th vec4 of an operand as stored sits at texel (i mod 4096,
+// i / 4096): one width serves every shape (`WIDTH` in
+// src/gpu/operand_textures.rs).
+const ROW_SHIFT: u32 = 12u;
+const ROW_MASK: u32 = 4095u;
+
+fn a_load(i: u32) -> vec4<f32> {
+    return textureLoad(a_tex, vec2<u32>(i & ROW_MASK, i >> ROW_SHIFT), 0);
+}
+
+fn b_load(i: u32) -> vec4<f32> {
+    return textureLoad(b_tex, vec2<u32>(i & ROW_MASK, i >> ROW_SHIFT), 0);
+}
 
 // Activation codes, shared with src/gpu/kernels/matmul.rs.
 const ACT_RELU: u32 = 1u;
@@ -97,24 +118,20 @@ fn a_group(base: u32, r0: u32, k: u32, k_end: u32) -> mat4x4<f32> {
         let r = min(r0, p.m - 4u);
         let stride4 = p.m / 4u;
         let first = base + (kk * p.m + r) / 4u;
-        m = transpose(mat4x4<f32>(a4[first], a4[first + stride4], a4[first + 2u * stride4], a4[first + 3u * stride4]));
+        m = transpose(mat4x4<f32>(a_load(first), a_load(first + stride4), a_load(first + 2u * stride4), a_load(first + 3u * stride4)));
     } else {
         let last = p.m - 1u;
         m = mat4x4<f32>(
-            a4[base + (min(r0, last) * p.k + kk) / 4u],
-            a4[base + (min(r0 + 1u, last) * p.k + kk) / 4u],
-            a4[base + (min(r0 + 2u, last) * p.k + kk) / 4u],
-            a4[base + (min(r0 + 3u, last) * p.k + kk) / 4u],
+            a_load(base + (min(r0, last) * p.k + kk) / 4u),
+            a_load(base + (min(r0 + 1u, last) * p.k + kk) / 4u),
+            a_load(base + (min(r0 + 2u, last) * p.k + kk) / 4u),
+            a_load(base + (min(r0 + 3u, last) * p.k + kk) / 4u),
         );
     }
     if k >= k_end {
         return mat4x4<f32>();
     }
     return m;
-}
-
-fn a_rows(base: u32, r0: u32, k: u32, k_end: u32) -> Rows {
-    return Rows(a_group(base, r0, k, k_end), a_group(base, r0 + 4u, k, k_end), a_group(base, r0 + 8u, k, k_end), a_group(base, r0 + 12u, k, k_end));
 }
 
 // op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns. Past
@@ -126,11 +143,15 @@ fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
         // B is N×K: B[c + j, kk..kk+4] is one vec4.
         let stride4 = p.k / 4u;
         let first = base + (c * p.k + kk) / 4u;
-        return transpose(mat4x4<f32>(b4[first], b4[first + stride4], b4[first + 2u * stride4], b4[first + 3u * stride4]));
+        return transpose(mat4x4<f32>(b_load(first), b_load(first + stride4), b_load(first + 2u * stride4), b_load(first + 3u * stride4)));
     }
     let stride4 = p.n / 4u;
     let first = base + (kk * p.n + c) / 4u;
-    return mat4x4<f32>(b4[first], b4[first + stride4], b4[first + 2u * stride4], b4[first + 3u * stride4]);
+    return mat4x4<f32>(b_load(first), b_load(first + stride4), b_load(first + 2u * stride4), b_load(first + 3u * stride4));
+}
+
+fn a_rows(base: u32, r0: u32, k: u32, k_end: u32) -> Rows {
+    return Rows(a_group(base, r0, k, k_end), a_group(base, r0 + 4u, k, k_end), a_group(base, r0 + 8u, k, k_end), a_group(base, r0 + 12u, k, k_end));
 }
 
 fn lane0(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 0u), subgroupBroadcast(m[1], 0u), subgroupBroadcast(m[2], 0u), subgroupBroadcast(m[3], 0u)); }

@@ -9,14 +9,18 @@ use std::sync::Mutex;
 
 use super::Tensor;
 
-/// (pipeline, params offset, params size, per binding: index, buffer,
-/// offset, size or whole).
+/// (pipeline, params offset, params size, per buffer binding: index,
+/// buffer, offset, size or whole; per texture binding: index, view).
 type Key = (
     wgpu::ComputePipeline,
     u64,
     u64,
     Vec<(u32, wgpu::Buffer, u64, Option<u64>)>,
+    Vec<(u32, wgpu::TextureView)>,
 );
+
+/// Storage buffers and texture views by binding index.
+pub(crate) type Resources<'a> = (&'a [(u32, &'a Tensor)], &'a [(u32, &'a wgpu::TextureView)]);
 
 /// Past this many entries the cache starts over: a workload that keeps
 /// binding new combinations (sampling at many sizes) must not grow it
@@ -30,14 +34,15 @@ pub(crate) struct BindGroupCache {
 
 impl BindGroupCache {
     /// The bind group of `pipeline` with the params slot at binding 0 and
-    /// `buffers` at theirs; `created` is called when it had to be made.
+    /// `buffers` and `textures` at theirs; `created` is called when it had
+    /// to be made.
     pub fn get(
         &self,
         device: &wgpu::Device,
         pipeline: &wgpu::ComputePipeline,
         label: &str,
         (arena, offset, size): (&wgpu::Buffer, u64, u64),
-        buffers: &[(u32, &Tensor)],
+        (buffers, textures): Resources,
         created: impl FnOnce(),
     ) -> wgpu::BindGroup {
         let key: Key = (
@@ -50,6 +55,10 @@ impl BindGroupCache {
                     let (off, len) = t.binding_range();
                     (b, t.buffer().clone(), off, len)
                 })
+                .collect(),
+            textures
+                .iter()
+                .map(|&(b, view)| (b, view.clone()))
                 .collect(),
         );
         let mut map = self.map.lock().unwrap();
@@ -69,6 +78,14 @@ impl BindGroupCache {
             binding,
             resource: t.binding(),
         }));
+        entries.extend(
+            textures
+                .iter()
+                .map(|&(binding, view)| wgpu::BindGroupEntry {
+                    binding,
+                    resource: wgpu::BindingResource::TextureView(view),
+                }),
+        );
         let group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(label),
             layout: &pipeline.get_bind_group_layout(0),

@@ -1,6 +1,7 @@
 //! Buffer pool: a dropped tensor's buffer goes back to a free list keyed by
 //! (size class, usage) and the next tensor of that class takes it, so repeated
-//! work allocates nothing once warm.
+//! work allocates nothing once warm. It also keeps the operand textures of
+//! the lavapipe matmul (`operand_texture`), counted in the same statistics.
 //!
 //! Reuse is safe without fences: every command touching a pooled buffer is
 //! recorded in queue order, so a later user of a recycled buffer runs after the
@@ -36,6 +37,8 @@ struct PoolState {
     /// dropped in, so a repeated iteration binds the same buffers each time
     /// and its bind groups come from the cache (see `bind_groups.rs`).
     free: HashMap<Key, BTreeSet<wgpu::Buffer>>,
+    /// Operand textures by (slot, height); see `operand_texture`.
+    textures: HashMap<(u8, u32), wgpu::TextureView>,
     stats: PoolStats,
 }
 
@@ -86,6 +89,44 @@ impl BufferPool {
             key,
             pool: Arc::clone(self),
         }
+    }
+
+    /// An rgba32float texture for operand `slot` (0 = A, 1 = B: a matmul
+    /// binds both at once), `width` texels wide and at least `rows` tall:
+    /// one per slot and power-of-two height, made on first use and kept,
+    /// so a warm workload allocates none and binds the same ones each time
+    /// (its bind groups stay cached), with at most twice the largest
+    /// operand's bytes per slot. The caller records its copy into the
+    /// texture and the dispatch reading it together, in queue order, as
+    /// with pooled buffers.
+    pub fn operand_texture(&self, slot: u8, (width, rows): (u32, u32)) -> wgpu::TextureView {
+        let height = rows.next_power_of_two();
+        let mut state = self.state.lock().unwrap();
+        if let Some(view) = state.textures.get(&(slot, height)).cloned() {
+            state.stats.reuses += 1;
+            return view;
+        }
+        let stats = &mut state.stats;
+        stats.allocations += 1;
+        stats.bytes_held += u64::from(width) * u64::from(height) * 16;
+        stats.peak_bytes_held = stats.peak_bytes_held.max(stats.bytes_held);
+        let texture = self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("gpugan matmul operand"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba32Float,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        state.textures.insert((slot, height), view.clone());
+        view
     }
 
     pub fn stats(&self) -> PoolStats {

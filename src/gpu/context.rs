@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use super::adapter::{AdapterChoice, choose_adapter, new_instance};
 use super::bind_groups::BindGroupCache;
 use super::buffer_pool::{BufferPool, PoolStats};
+use super::operand_textures;
 use super::pipelines::{Kernel, PipelineCache};
 use super::recorder::{Recorder, RecorderStats};
 use super::tensor::Tensor;
@@ -287,6 +288,12 @@ impl Gpu {
             .map_err(|e| Error::Readback(e.to_string()))
     }
 
+    /// Texture rows an operand of `len` values takes in the operand
+    /// textures, or None past the adapter's texture size.
+    pub(crate) fn operand_texture_rows(&self, len: usize) -> Option<u32> {
+        operand_textures::rows(&self.inner.limits, len)
+    }
+
     /// Records one dispatch of `kernel`. Binding 0 is the params uniform,
     /// the storage buffers sit at the bindings given. Submitted with the next flush.
     pub(crate) fn dispatch<P: bytemuck::Pod>(
@@ -296,9 +303,43 @@ impl Gpu {
         buffers: &[(u32, &Tensor)],
         workgroups: [u32; 3],
     ) {
+        self.dispatch_with_operand_textures(kernel, params, buffers, &[], workgroups);
+    }
+
+    /// `dispatch` that first copies each of `operands` (binding, tensor of
+    /// a multiple of 4 values that `operand_texture_rows` fits) into an
+    /// operand texture (slot = position; see `operand_textures.rs`) and
+    /// binds that texture there. The copies and the dispatch are recorded
+    /// under one hold of the recorder, so no other thread's copy into the
+    /// same texture lands between them.
+    pub(crate) fn dispatch_with_operand_textures<P: bytemuck::Pod>(
+        &self,
+        kernel: &Kernel,
+        params: &P,
+        buffers: &[(u32, &Tensor)],
+        operands: &[(u32, &Tensor)],
+        workgroups: [u32; 3],
+    ) {
         let inner = &*self.inner;
         let pipeline = inner.pipelines.get(&inner.device, kernel);
+        let views: Vec<(u32, wgpu::TextureView)> = operands
+            .iter()
+            .enumerate()
+            .map(|(slot, &(binding, t))| {
+                let rows = self
+                    .operand_texture_rows(t.len())
+                    .expect("operand fits a texture");
+                let view = inner
+                    .pool
+                    .operand_texture(slot as u8, (operand_textures::WIDTH, rows));
+                (binding, view)
+            })
+            .collect();
         let mut rec = inner.recorder.lock().unwrap();
+        for (&(_, t), (_, view)) in operands.iter().zip(&views) {
+            operand_textures::record_copy(rec.encoder(&inner.device), t, view);
+        }
+        let textures: Vec<(u32, &wgpu::TextureView)> = views.iter().map(|(b, v)| (*b, v)).collect();
         let bytes = bytemuck::bytes_of(params);
         let offset = rec.push_params(&inner.device, &inner.queue, bytes);
         let size = (bytes.len() as u64).div_ceil(16) * 16;
@@ -308,7 +349,7 @@ impl Gpu {
             &pipeline,
             kernel.entry,
             (&rec.arena, offset, size),
-            buffers,
+            (buffers, &textures),
             || created = true,
         );
         rec.stats.bind_groups += u64::from(created);

@@ -6,6 +6,7 @@ mod bind_groups;
 mod buffer_pool;
 mod context;
 pub mod kernels;
+mod operand_textures;
 mod pipelines;
 mod recorder;
 pub mod shaders;

@@ -3,7 +3,9 @@
 
 use std::sync::OnceLock;
 
-use gpugan::gpu::kernels::matmul::{Activation, MatmulSpec, matmul_into, matmul_shape};
+use gpugan::gpu::kernels::matmul::{
+    Activation, MatmulSpec, matmul_into, matmul_shape, takes_lanes8,
+};
 use gpugan::{AdapterChoice, Gpu};
 
 use crate::common::{MATMUL_TOL, RAGGED, Rng, assert_close, gpu};
@@ -218,6 +220,61 @@ fn larger_square_and_dcgan_shapes() {
         check_on(gpu, &mut rng, (None, None), 256, 256, 256, false, square);
         check_on(gpu, &mut rng, (None, None), 784, 128, 1024, true, spec);
     }
+}
+
+#[test]
+fn lanes8_operand_textures_wrap_rows_and_grow() {
+    // lavapipe's kernel reads A and B from textures 4096 texels wide that
+    // grow with the largest operand: on a fresh device, operands below one
+    // texture row, of exactly one (128·128 values), of several rows and a
+    // partial one (68·1000 and 1000·132), then a small case again after
+    // the textures grew (its cached bind groups named the old ones).
+    let gpu = Gpu::new(&AdapterChoice::default()).unwrap();
+    let mut rng = Rng::new(7);
+    let cases = [
+        ((false, true), (64, 36, 64)),
+        ((false, false), (128, 128, 128)),
+        ((true, false), (68, 132, 1000)),
+        ((true, true), (132, 36, 1000)),
+        ((false, true), (64, 36, 64)),
+    ];
+    for ((trans_a, trans_b), (m, n, k)) in cases {
+        let spec = MatmulSpec {
+            trans_a,
+            trans_b,
+            activation: Activation::LeakyRelu(0.2),
+        };
+        for batches in [(None, None), (Some(2), None), (None, Some(2))] {
+            if gpu.lanes8() {
+                let a = stored_shape(batches.0, m, k, trans_a);
+                let b = stored_shape(batches.1, k, n, trans_b);
+                assert!(takes_lanes8(&gpu, &a, &b, &spec), "{a:?} {b:?} {spec:?}");
+            }
+            check_on(&gpu, &mut rng, batches, m, n, k, true, spec);
+        }
+    }
+}
+
+#[test]
+fn threads_sharing_a_device_keep_their_operands() {
+    // Every lavapipe matmul copies its operands into the device's shared
+    // operand textures: threads recording matmuls at once must not see
+    // each other's operands (the copy and the dispatch are recorded under
+    // one lock).
+    std::thread::scope(|scope| {
+        for seed in 0..4u64 {
+            scope.spawn(move || {
+                let mut rng = Rng::new(100 + seed);
+                let spec = MatmulSpec {
+                    trans_b: seed % 2 == 1,
+                    ..MatmulSpec::default()
+                };
+                for _ in 0..6 {
+                    check_on(gpu(), &mut rng, (None, None), 64, 64, 256, false, spec);
+                }
+            });
+        }
+    });
 }
 
 #[test]

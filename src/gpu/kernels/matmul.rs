@@ -178,7 +178,7 @@ fn plan(
     }
     let vec4 = s.m.is_multiple_of(4) && s.n.is_multiple_of(4) && s.k.is_multiple_of(4);
     let (entry, tile, binding) = if vec4 && lanes8 {
-        ("matmul_forward_lanes8", [32, 16], 5)
+        (LANES8, [32, 16], 5)
     } else if vec4 {
         ("matmul_forward_vec4", [64, 64], 5)
     } else {
@@ -188,6 +188,23 @@ fn plan(
     let wanted = target_workgroups.div_ceil(tiles);
     let (splits, chunk) = k_splits(wanted, s.k, TILED_MIN_CHUNK);
     (entry, tile, binding, splits, chunk)
+}
+
+const LANES8: &str = "matmul_forward_lanes8";
+
+/// Whether the lavapipe kernel may run: the adapter allows it and both
+/// operands fit its textures (`Gpu::operand_texture_rows`; only operands of
+/// more than 2^28 values do not).
+fn lanes8_fits(gpu: &Gpu, a: &[usize], b: &[usize]) -> bool {
+    let fits = |shape: &[usize]| gpu.operand_texture_rows(shape.iter().product()).is_some();
+    gpu.lanes8() && fits(a) && fits(b)
+}
+
+/// Whether `matmul_into` on `gpu` with operands of these shapes runs the
+/// lavapipe kernel, which fetches them as texels.
+pub fn takes_lanes8(gpu: &Gpu, a: &[usize], b: &[usize], spec: &MatmulSpec) -> bool {
+    matmul_shape(a, b, spec)
+        .is_ok_and(|s| plan(&s, tiled_target(gpu), lanes8_fits(gpu, a, b)).0 == LANES8)
 }
 
 /// `op(A)·op(B) + bias`, then the activation, into a new tensor.
@@ -235,7 +252,8 @@ pub fn matmul_into(
     };
     // Without a bias, A stands in for the unread bias binding.
     let bias_buf = bias.unwrap_or(a);
-    let (entry, tile, first, splits, chunk) = plan(&s, tiled_target(gpu), gpu.lanes8());
+    let lanes8 = lanes8_fits(gpu, a.shape(), b.shape());
+    let (entry, tile, first, splits, chunk) = plan(&s, tiled_target(gpu), lanes8);
     params.splits = as_u32("matmul", "K splits", splits)?;
     params.chunk = as_u32("matmul", "K chunk", chunk)?;
     // Split K: the chunks write raw partial products to scratch, and the
@@ -249,7 +267,7 @@ pub fn matmul_into(
     if splits > 1 {
         (partial_params.has_bias, partial_params.act) = (0, 0);
     }
-    let shader = if entry == "matmul_forward_lanes8" {
+    let shader = if entry == LANES8 {
         Shader::MatmulLanes8
     } else {
         Shader::Matmul
@@ -276,17 +294,28 @@ pub fn matmul_into(
                 reason: format!("batch {} exceeds the adapter's workgroup grid", s.batch),
             });
         }
-        gpu.dispatch(
-            &kernel,
-            &partial_params,
-            &[
-                (first, a),
-                (first + 1, b),
-                (first + 2, bias_buf),
-                (first + 3, &partial),
-            ],
-            groups,
-        );
+        if entry == LANES8 {
+            // Operands as textures (see shaders/matmul_lanes8.wgsl).
+            gpu.dispatch_with_operand_textures(
+                &kernel,
+                &partial_params,
+                &[(first + 2, bias_buf), (first + 3, &partial)],
+                &[(9, a), (10, b)],
+                groups,
+            );
+        } else {
+            gpu.dispatch(
+                &kernel,
+                &partial_params,
+                &[
+                    (first, a),
+                    (first + 1, b),
+                    (first + 2, bias_buf),
+                    (first + 3, &partial),
+                ],
+                groups,
+            );
+        }
     }
     if splits > 1 {
         gpu.dispatch(
