@@ -1,8 +1,9 @@
 // matmul for CPU adapters that run 8 lanes per subgroup (lavapipe):
 // C[b] = act(op(A[b]) · op(B[b]) + bias), the same contract and params as
 // matmul_forward_vec4 in matmul.wgsl (M, N and K multiples of 4; split K by
-// workgroup z) and its bias and output bindings; A and B come as textures. Params and activation codes are copies of
-// matmul.wgsl's (WGSL has no include): keep them in sync.
+// workgroup z) and its bias and output bindings; A and B come as textures.
+// Params and activation codes are copies of matmul.wgsl's (WGSL has no
+// include): keep them in sync.
 //
 // Why a kernel of its own: lavapipe runs a subgroup's 8 invocations as the
 // lanes of one SIMD register, and a storage load whose address differs by
@@ -134,6 +135,10 @@ fn a_group(base: u32, r0: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     return m;
 }
 
+fn a_rows(base: u32, r0: u32, k: u32, k_end: u32) -> Rows {
+    return Rows(a_group(base, r0, k, k_end), a_group(base, r0 + 4u, k, k_end), a_group(base, r0 + 8u, k, k_end), a_group(base, r0 + 12u, k, k_end));
+}
+
 // op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns. Past
 // k_end the matching A values are zero, so any valid row will do (an
 // infinity in such a row would still turn into NaN: 0·∞).
@@ -148,10 +153,6 @@ fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     let stride4 = p.n / 4u;
     let first = base + (kk * p.n + c) / 4u;
     return mat4x4<f32>(b_load(first), b_load(first + stride4), b_load(first + 2u * stride4), b_load(first + 3u * stride4));
-}
-
-fn a_rows(base: u32, r0: u32, k: u32, k_end: u32) -> Rows {
-    return Rows(a_group(base, r0, k, k_end), a_group(base, r0 + 4u, k, k_end), a_group(base, r0 + 8u, k, k_end), a_group(base, r0 + 12u, k, k_end));
 }
 
 fn lane0(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 0u), subgroupBroadcast(m[1], 0u), subgroupBroadcast(m[2], 0u), subgroupBroadcast(m[3], 0u)); }

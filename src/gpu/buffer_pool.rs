@@ -11,6 +11,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
+use super::operand_textures;
+
 /// Sizes are rounded up to this many bytes, so near-equal shapes share buffers
 /// and every buffer can be bound as `array<vec4<f32>>`.
 const SIZE_CLASS: u64 = 256;
@@ -18,11 +20,12 @@ const SIZE_CLASS: u64 = 256;
 /// Allocation counters. `allocations` stops growing once a workload is warm.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct PoolStats {
-    /// Buffers created on the device.
+    /// Buffers and operand textures created on the device.
     pub allocations: u64,
-    /// Requests served from the free lists.
+    /// Buffer requests served from the free lists.
     pub reuses: u64,
-    /// Bytes of every buffer the pool created (held by tensors or free).
+    /// Bytes of every buffer (held by tensors or free) and operand texture
+    /// the pool created.
     pub bytes_held: u64,
     /// The most bytes held at any time.
     pub peak_bytes_held: u64,
@@ -91,21 +94,21 @@ impl BufferPool {
         }
     }
 
-    /// An rgba32float texture for operand `slot` (0 = A, 1 = B: a matmul
-    /// binds both at once), `width` texels wide and at least `rows` tall:
-    /// one per slot and power-of-two height, made on first use and kept,
-    /// so a warm workload allocates none and binds the same ones each time
-    /// (its bind groups stay cached), with at most twice the largest
-    /// operand's bytes per slot. The caller records its copy into the
-    /// texture and the dispatch reading it together, in queue order, as
-    /// with pooled buffers.
-    pub fn operand_texture(&self, slot: u8, (width, rows): (u32, u32)) -> wgpu::TextureView {
-        let height = rows.next_power_of_two();
+    /// The rgba32float texture of operand `slot` (0 = A, 1 = B: a matmul
+    /// binds both at once) and `height` (a power of two; see
+    /// `operand_textures::height`), made on first use and kept: a warm
+    /// workload allocates none and binds the same ones each time (its bind
+    /// groups stay cached), at the cost of up to four times the largest
+    /// operand's bytes per slot (heights h, h/2, … kept for one of just
+    /// over h/2 rows). The caller records its copy into the texture and
+    /// the dispatch reading it together, in queue order, as with pooled
+    /// buffers.
+    pub fn operand_texture(&self, slot: u8, height: u32) -> wgpu::TextureView {
         let mut state = self.state.lock().unwrap();
-        if let Some(view) = state.textures.get(&(slot, height)).cloned() {
-            state.stats.reuses += 1;
-            return view;
+        if let Some(view) = state.textures.get(&(slot, height)) {
+            return view.clone();
         }
+        let width = operand_textures::WIDTH;
         let stats = &mut state.stats;
         stats.allocations += 1;
         stats.bytes_held += u64::from(width) * u64::from(height) * 16;

@@ -288,10 +288,10 @@ impl Gpu {
             .map_err(|e| Error::Readback(e.to_string()))
     }
 
-    /// Texture rows an operand of `len` values takes in the operand
-    /// textures, or None past the adapter's texture size.
-    pub(crate) fn operand_texture_rows(&self, len: usize) -> Option<u32> {
-        operand_textures::rows(&self.inner.limits, len)
+    /// Height of the operand texture an operand of `len` values takes, or
+    /// None past the adapter's texture size.
+    pub(crate) fn operand_texture_height(&self, len: usize) -> Option<u32> {
+        operand_textures::height(&self.inner.limits, len)
     }
 
     /// Records one dispatch of `kernel`. Binding 0 is the params uniform,
@@ -307,7 +307,7 @@ impl Gpu {
     }
 
     /// `dispatch` that first copies each of `operands` (binding, tensor of
-    /// a multiple of 4 values that `operand_texture_rows` fits) into an
+    /// a multiple of 4 values that `operand_texture_height` fits) into an
     /// operand texture (slot = position; see `operand_textures.rs`) and
     /// binds that texture there. The copies and the dispatch are recorded
     /// under one hold of the recorder, so no other thread's copy into the
@@ -326,13 +326,10 @@ impl Gpu {
             .iter()
             .enumerate()
             .map(|(slot, &(binding, t))| {
-                let rows = self
-                    .operand_texture_rows(t.len())
+                let height = self
+                    .operand_texture_height(t.len())
                     .expect("operand fits a texture");
-                let view = inner
-                    .pool
-                    .operand_texture(slot as u8, (operand_textures::WIDTH, rows));
-                (binding, view)
+                (binding, inner.pool.operand_texture(slot as u8, height))
             })
             .collect();
         let mut rec = inner.recorder.lock().unwrap();

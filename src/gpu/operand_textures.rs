@@ -7,6 +7,7 @@
 //! (i mod WIDTH, i / WIDTH) of an rgba32float texture: one width serves
 //! every shape, so a few textures per operand slot (one per power-of-two
 //! height, `BufferPool::operand_texture`) serve a whole workload.
+//! The shader's ROW_SHIFT and ROW_MASK spell WIDTH out (a test checks).
 
 use super::Tensor;
 
@@ -14,14 +15,16 @@ use super::Tensor;
 /// shaders/matmul_lanes8.wgsl.
 pub(crate) const WIDTH: u32 = 4096;
 
-/// Rows an operand of `len` values takes (its texture's height is the next
-/// power of two), or None past the adapter's texture size.
-pub(crate) fn rows(limits: &wgpu::Limits, len: usize) -> Option<u32> {
+/// Height of the texture an operand of `len` values goes in: its rows of
+/// WIDTH texels rounded up to a power of two, or None past the adapter's
+/// texture size.
+pub(crate) fn height(limits: &wgpu::Limits, len: usize) -> Option<u32> {
     let max = limits.max_texture_dimension_2d;
     let rows = len.div_ceil(4).div_ceil(WIDTH as usize);
     u32::try_from(rows)
         .ok()
-        .filter(|&r| r.next_power_of_two() <= max && WIDTH <= max)
+        .and_then(u32::checked_next_power_of_two)
+        .filter(|&h| h <= max && WIDTH <= max)
 }
 
 /// Records the copy of `t` (a multiple of 4 values) into `view`: whole
@@ -47,7 +50,7 @@ pub(crate) fn record_copy(
             wgpu::TexelCopyBufferInfo {
                 buffer: t.buffer(),
                 layout: wgpu::TexelCopyBufferLayout {
-                    offset: t.offset_bytes() + u64::from(first_row * row_bytes),
+                    offset: t.offset_bytes() + u64::from(first_row) * u64::from(row_bytes),
                     bytes_per_row: Some(row_bytes),
                     rows_per_image: None,
                 },
@@ -68,5 +71,24 @@ pub(crate) fn record_copy(
                 depth_or_array_layers: 1,
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::WIDTH;
+    use crate::gpu::shaders::Shader;
+
+    #[test]
+    fn the_shader_spells_the_same_width() {
+        let source = Shader::MatmulLanes8.source();
+        let shift = format!("const ROW_SHIFT: u32 = {}u;", WIDTH.trailing_zeros());
+        let mask = format!("const ROW_MASK: u32 = {}u;", WIDTH - 1);
+        assert!(WIDTH.is_power_of_two());
+        assert!(
+            source.contains(&shift),
+            "matmul_lanes8.wgsl lacks `{shift}`"
+        );
+        assert!(source.contains(&mask), "matmul_lanes8.wgsl lacks `{mask}`");
     }
 }

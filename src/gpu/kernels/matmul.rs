@@ -178,6 +178,8 @@ fn plan(
     }
     let vec4 = s.m.is_multiple_of(4) && s.n.is_multiple_of(4) && s.k.is_multiple_of(4);
     let (entry, tile, binding) = if vec4 && lanes8 {
+        // Bias and output at 7 and 8 as in the vec4 kernel; A and B are
+        // textures at 9 and 10, so bindings 5 and 6 go unused.
         (LANES8, [32, 16], 5)
     } else if vec4 {
         ("matmul_forward_vec4", [64, 64], 5)
@@ -193,10 +195,10 @@ fn plan(
 const LANES8: &str = "matmul_forward_lanes8";
 
 /// Whether the lavapipe kernel may run: the adapter allows it and both
-/// operands fit its textures (`Gpu::operand_texture_rows`; only operands of
+/// operands fit its textures (`Gpu::operand_texture_height`; only operands of
 /// more than 2^28 values do not).
 fn lanes8_fits(gpu: &Gpu, a: &[usize], b: &[usize]) -> bool {
-    let fits = |shape: &[usize]| gpu.operand_texture_rows(shape.iter().product()).is_some();
+    let fits = |shape: &[usize]| gpu.operand_texture_height(shape.iter().product()).is_some();
     gpu.lanes8() && fits(a) && fits(b)
 }
 
