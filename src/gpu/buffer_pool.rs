@@ -40,8 +40,8 @@ struct PoolState {
     /// dropped in, so a repeated iteration binds the same buffers each time
     /// and its bind groups come from the cache (see `bind_groups.rs`).
     free: HashMap<Key, BTreeSet<wgpu::Buffer>>,
-    /// Operand textures by (slot, height); see `operand_texture`.
-    textures: HashMap<(u8, u32), wgpu::TextureView>,
+    /// Operand textures by (height, index); see `operand_texture`.
+    textures: HashMap<(u32, u8), wgpu::TextureView>,
     stats: PoolStats,
 }
 
@@ -94,18 +94,16 @@ impl BufferPool {
         }
     }
 
-    /// The rgba32float texture of operand `slot` (0 = A, 1 = B: a matmul
-    /// binds both at once) and `height` (a power of two; see
+    /// Operand texture `index` (0, 1, …: a dispatch binds one per operand
+    /// of that height) of `height` texel rows (a power of two; see
     /// `operand_textures::height`), made on first use and kept: a warm
     /// workload allocates none and binds the same ones each time (its bind
-    /// groups stay cached), at the cost of up to four times the largest
-    /// operand's bytes per slot (heights h, h/2, … kept for one of just
-    /// over h/2 rows). The caller records its copy into the texture and
-    /// the dispatch reading it together, in queue order, as with pooled
-    /// buffers.
-    pub fn operand_texture(&self, slot: u8, height: u32) -> wgpu::TextureView {
+    /// groups stay cached). The caller records its copy into the texture
+    /// and the dispatch reading it together, in queue order, as with
+    /// pooled buffers.
+    pub fn operand_texture(&self, height: u32, index: u8) -> wgpu::TextureView {
         let mut state = self.state.lock().unwrap();
-        if let Some(view) = state.textures.get(&(slot, height)) {
+        if let Some(view) = state.textures.get(&(height, index)) {
             return view.clone();
         }
         let width = operand_textures::WIDTH;
@@ -128,7 +126,7 @@ impl BufferPool {
             view_formats: &[],
         });
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-        state.textures.insert((slot, height), view.clone());
+        state.textures.insert((height, index), view.clone());
         view
     }
 

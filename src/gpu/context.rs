@@ -308,7 +308,7 @@ impl Gpu {
 
     /// `dispatch` that first copies each of `operands` (binding, tensor of
     /// a multiple of 4 values that `operand_texture_height` fits) into an
-    /// operand texture (slot = position; see `operand_textures.rs`) and
+    /// operand texture (see `operand_textures.rs`) and
     /// binds that texture there. The copies and the dispatch are recorded
     /// under one hold of the recorder, so no other thread's copy into the
     /// same texture lands between them.
@@ -322,14 +322,21 @@ impl Gpu {
     ) {
         let inner = &*self.inner;
         let pipeline = inner.pipelines.get(&inner.device, kernel);
+        let heights: Vec<u32> = operands
+            .iter()
+            .map(|(_, t)| {
+                self.operand_texture_height(t.len())
+                    .expect("operand fits a texture")
+            })
+            .collect();
+        // Operands of one height take textures 0, 1, … of that height.
         let views: Vec<(u32, wgpu::TextureView)> = operands
             .iter()
             .enumerate()
-            .map(|(slot, &(binding, t))| {
-                let height = self
-                    .operand_texture_height(t.len())
-                    .expect("operand fits a texture");
-                (binding, inner.pool.operand_texture(slot as u8, height))
+            .map(|(i, &(binding, _))| {
+                let h = heights[i];
+                let index = heights[..i].iter().filter(|&&e| e == h).count();
+                (binding, inner.pool.operand_texture(h, index as u8))
             })
             .collect();
         let mut rec = inner.recorder.lock().unwrap();

@@ -5,8 +5,9 @@
 //!
 //! An operand's i-th vec4 (as stored, batches stacked) sits at texel
 //! (i mod WIDTH, i / WIDTH) of an rgba32float texture: one width serves
-//! every shape, so a few textures per operand slot (one per power-of-two
-//! height, `BufferPool::operand_texture`) serve a whole workload.
+//! every shape, so a few textures (per power-of-two height, one for each
+//! operand of that height in a dispatch: `BufferPool::operand_texture`)
+//! serve a whole workload.
 //! The shader's ROW_SHIFT and ROW_MASK spell WIDTH out (a test checks).
 
 use super::Tensor;
