@@ -308,10 +308,10 @@ impl Gpu {
 
     /// `dispatch` that first copies each of `operands` (binding, tensor of
     /// a multiple of 4 values that `operand_texture_height` fits) into an
-    /// operand texture (see `operand_textures.rs`) and
-    /// binds that texture there. The copies and the dispatch are recorded
-    /// under one hold of the recorder, so no other thread's copy into the
-    /// same texture lands between them.
+    /// operand texture (see `operand_textures.rs`) and binds that texture
+    /// there. The copies and the dispatch are recorded under one hold of
+    /// the recorder, so no other thread's copy into the same texture lands
+    /// between them.
     pub(crate) fn dispatch_with_operand_textures<P: bytemuck::Pod>(
         &self,
         kernel: &Kernel,
