@@ -418,10 +418,10 @@ fn fold_forward(
     }
 }
 
-// As fold_forward for LAYOUT_FOLD and LAYOUT_UNFOLD (any other code reads
-// as unfold: the host never sends LAYOUT_PIXEL_MAJOR here), four pixels
-// per invocation (the host takes it when H·W is a multiple of 4): a vec4
-// copy.
+// As fold_forward, four values per invocation and one vec4 store: for
+// LAYOUT_FOLD and LAYOUT_UNFOLD four pixels of a plane (the host takes it
+// when H·W is a multiple of 4: a vec4 copy), for LAYOUT_PIXEL_MAJOR four
+// channels of a pixel (when C is a multiple of 4: four loads a plane apart).
 @compute @workgroup_size(WORKGROUP)
 fn fold_forward_vec4(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -429,10 +429,21 @@ fn fold_forward_vec4(
     @builtin(num_workgroups) groups: vec3<u32>,
 ) {
     let e4 = element_index(wg, lid, groups);
-    let quads = p.h * p.w / 4u;
-    if e4 >= p.batch * p.c * quads {
+    let plane = p.h * p.w;
+    if e4 >= p.batch * p.c * plane / 4u {
         return;
     }
+    if LAYOUT == LAYOUT_PIXEL_MAJOR {
+        // e4 = (b·plane + pix)·C/4 + c/4.
+        let channel_quads = p.c / 4u;
+        let pixel = e4 / channel_quads;
+        let c = (e4 - pixel * channel_quads) * 4u;
+        let b = pixel / plane;
+        let first = (b * p.c + c) * plane + pixel - b * plane;
+        dst4[e4] = vec4<f32>(src[first], src[first + plane], src[first + 2u * plane], src[first + 3u * plane]);
+        return;
+    }
+    let quads = plane / 4u;
     // e4 indexes the destination: (outer, quad).
     let outer = e4 / quads;
     let quad = e4 - outer * quads;

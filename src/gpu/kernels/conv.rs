@@ -289,10 +289,14 @@ fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, layout: Layout, out: &Tensor)
         Activation::None,
     )?;
     let code = f64::from(layout as u8);
-    if !matches!(layout, Layout::PixelMajor) && (s.oh * s.ow).is_multiple_of(4) {
-        // Four pixels per invocation: a vec4 copy.
+    let quads = match layout {
+        Layout::PixelMajor => s.o.is_multiple_of(4),
+        Layout::Fold | Layout::Unfold => (s.oh * s.ow).is_multiple_of(4),
+    };
+    if quads {
+        // Four values per invocation, one vec4 store (see the shader).
         let kernel = Kernel::new(Shader::Conv, "fold_forward_vec4").with("LAYOUT", code);
-        launch_kernel(gpu, &kernel, &p, out.len() / 4, &[(5, t), (4, out)]);
+        launch_kernel(gpu, &kernel, &p, out.len() / 4, &[(1, t), (5, t), (4, out)]);
     } else {
         let kernel = Kernel::new(Shader::Conv, "fold_forward").with("LAYOUT", code);
         launch_kernel(gpu, &kernel, &p, out.len(), &[(1, t), (2, out)]);
