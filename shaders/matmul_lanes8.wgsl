@@ -9,12 +9,19 @@
 // lanes of one SIMD register, and a storage load whose address differs by
 // lane becomes a loop over the lanes, each with its own bounds check and
 // branch (Mesa's gallivm). Loads, not FMAs, bound the register-tiled kernel
-// there. Here the 8 lanes of a workgroup share 16 rows of A: each lane loads
-// a different 4-wide slice of K for the 16 rows (16 vec4 loads cover 32
+// there. Here the 8 lanes of a workgroup share 32 rows of A: each lane loads
+// a different 4-wide slice of K for the 32 rows (32 vec4 loads cover 32
 // values of K), and subgroupBroadcast hands every lane the slice it needs
 // next, which on lavapipe is one extract and one splat instead of a load.
-// Each lane owns 4 columns, so one workgroup computes 16 rows × 32 columns
-// and a vec4 of B feeds 16 vec4 FMAs (4 in the 8×8 kernel).
+// Each lane owns 4 columns, so one workgroup computes 32 rows × 32 columns
+// and a vec4 of B feeds 32 vec4 FMAs (4 in the 8×8 kernel).
+//
+// Why 32 rows: texel fetches, not FMAs, take most of the time (a perf
+// profile of 1024³ put ~58% of samples in gallivm's fetch functions, ~145
+// instructions per fetch of 8 lanes), and per 32-wide K step a lane makes
+// (rows + 32) fetches for 128·rows FMAs. 32 rows ran W3's matmuls 13–18%
+// faster than 16 (8 rows was slower still); 64 rows was no faster than 32
+// and compiles longer (BENCHMARKS.md). The accumulators spill either way.
 //
 // subgroupBroadcast takes a constant lane, and lavapipe does not unroll
 // loops (a tile indexed by a loop variable lands in scratch memory), so the
@@ -84,7 +91,7 @@ fn activate4(v: vec4<f32>) -> vec4<f32> {
     }
 }
 
-// 16 rows as four 4×4 blocks: column i of block g is row 4g + i over four
+// 16 rows as four 4×4 blocks (a workgroup's 32 rows are two of these): column i of block g is row 4g + i over four
 // consecutive values (of K for operands, of the lane's columns for sums).
 struct Rows {
     g0: mat4x4<f32>,
@@ -187,7 +194,7 @@ fn matmul_forward_lanes8(
     @builtin(local_invocation_id) lid: vec3<u32>,
     @builtin(subgroup_invocation_id) lane: u32,
 ) {
-    let r0 = wg.y * 16u;
+    let r0 = wg.y * 32u;
     let c = wg.x * 32u + lid.x * 4u;
     // Lanes past N load a valid column and store nothing; none returns
     // early, since every lane takes part in the broadcasts.
@@ -199,19 +206,37 @@ fn matmul_forward_lanes8(
     let base_b = z * p.stride_b / 4u;
 
     var acc = Rows(mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>());
+    var acc2 = acc;
     for (var k = k_begin; k < k_end; k += 32u) {
-        // This lane's slice: K values k + 4·lane .. + 4 of all 16 rows. The
+        // This lane's slice: K values k + 4·lane .. + 4 of all 32 rows. The
         // lane is the subgroup's numbering, which subgroupBroadcast reads
         // (the workgroup of 8 is one subgroup of 8: see `Gpu::lanes8`).
         let a = a_rows(base_a, r0, k + 4u * lane, k_end);
-        acc = accumulate(acc, Rows(lane0(a.g0), lane0(a.g1), lane0(a.g2), lane0(a.g3)), b_block(base_b, lc, k + 0u, k_end));
-        acc = accumulate(acc, Rows(lane1(a.g0), lane1(a.g1), lane1(a.g2), lane1(a.g3)), b_block(base_b, lc, k + 4u, k_end));
-        acc = accumulate(acc, Rows(lane2(a.g0), lane2(a.g1), lane2(a.g2), lane2(a.g3)), b_block(base_b, lc, k + 8u, k_end));
-        acc = accumulate(acc, Rows(lane3(a.g0), lane3(a.g1), lane3(a.g2), lane3(a.g3)), b_block(base_b, lc, k + 12u, k_end));
-        acc = accumulate(acc, Rows(lane4(a.g0), lane4(a.g1), lane4(a.g2), lane4(a.g3)), b_block(base_b, lc, k + 16u, k_end));
-        acc = accumulate(acc, Rows(lane5(a.g0), lane5(a.g1), lane5(a.g2), lane5(a.g3)), b_block(base_b, lc, k + 20u, k_end));
-        acc = accumulate(acc, Rows(lane6(a.g0), lane6(a.g1), lane6(a.g2), lane6(a.g3)), b_block(base_b, lc, k + 24u, k_end));
-        acc = accumulate(acc, Rows(lane7(a.g0), lane7(a.g1), lane7(a.g2), lane7(a.g3)), b_block(base_b, lc, k + 28u, k_end));
+        let a2 = a_rows(base_a, r0 + 16u, k + 4u * lane, k_end);
+        var b = b_block(base_b, lc, k + 0u, k_end);
+        acc = accumulate(acc, Rows(lane0(a.g0), lane0(a.g1), lane0(a.g2), lane0(a.g3)), b);
+        acc2 = accumulate(acc2, Rows(lane0(a2.g0), lane0(a2.g1), lane0(a2.g2), lane0(a2.g3)), b);
+        b = b_block(base_b, lc, k + 4u, k_end);
+        acc = accumulate(acc, Rows(lane1(a.g0), lane1(a.g1), lane1(a.g2), lane1(a.g3)), b);
+        acc2 = accumulate(acc2, Rows(lane1(a2.g0), lane1(a2.g1), lane1(a2.g2), lane1(a2.g3)), b);
+        b = b_block(base_b, lc, k + 8u, k_end);
+        acc = accumulate(acc, Rows(lane2(a.g0), lane2(a.g1), lane2(a.g2), lane2(a.g3)), b);
+        acc2 = accumulate(acc2, Rows(lane2(a2.g0), lane2(a2.g1), lane2(a2.g2), lane2(a2.g3)), b);
+        b = b_block(base_b, lc, k + 12u, k_end);
+        acc = accumulate(acc, Rows(lane3(a.g0), lane3(a.g1), lane3(a.g2), lane3(a.g3)), b);
+        acc2 = accumulate(acc2, Rows(lane3(a2.g0), lane3(a2.g1), lane3(a2.g2), lane3(a2.g3)), b);
+        b = b_block(base_b, lc, k + 16u, k_end);
+        acc = accumulate(acc, Rows(lane4(a.g0), lane4(a.g1), lane4(a.g2), lane4(a.g3)), b);
+        acc2 = accumulate(acc2, Rows(lane4(a2.g0), lane4(a2.g1), lane4(a2.g2), lane4(a2.g3)), b);
+        b = b_block(base_b, lc, k + 20u, k_end);
+        acc = accumulate(acc, Rows(lane5(a.g0), lane5(a.g1), lane5(a.g2), lane5(a.g3)), b);
+        acc2 = accumulate(acc2, Rows(lane5(a2.g0), lane5(a2.g1), lane5(a2.g2), lane5(a2.g3)), b);
+        b = b_block(base_b, lc, k + 24u, k_end);
+        acc = accumulate(acc, Rows(lane6(a.g0), lane6(a.g1), lane6(a.g2), lane6(a.g3)), b);
+        acc2 = accumulate(acc2, Rows(lane6(a2.g0), lane6(a2.g1), lane6(a2.g2), lane6(a2.g3)), b);
+        b = b_block(base_b, lc, k + 28u, k_end);
+        acc = accumulate(acc, Rows(lane7(a.g0), lane7(a.g1), lane7(a.g2), lane7(a.g3)), b);
+        acc2 = accumulate(acc2, Rows(lane7(a2.g0), lane7(a2.g1), lane7(a2.g2), lane7(a2.g3)), b);
     }
 
     if c >= p.n {
@@ -226,4 +251,8 @@ fn matmul_forward_lanes8(
     store_group(base_c, r0 + 4u, c, acc.g1, bias_v);
     store_group(base_c, r0 + 8u, c, acc.g2, bias_v);
     store_group(base_c, r0 + 12u, c, acc.g3, bias_v);
+    store_group(base_c, r0 + 16u, c, acc2.g0, bias_v);
+    store_group(base_c, r0 + 20u, c, acc2.g1, bias_v);
+    store_group(base_c, r0 + 24u, c, acc2.g2, bias_v);
+    store_group(base_c, r0 + 28u, c, acc2.g3, bias_v);
 }

@@ -102,8 +102,9 @@ fn ragged_shapes_every_transpose() {
 fn vec4_path_with_partial_tiles_every_transpose() {
     // Multiples of 4 with M and N of 8 or more take a vec4 kernel on both
     // devices (smaller ones the thin kernel): 68, 132 and 260 leave partial
-    // tiles of the 8×8 kernel (64×64) and of lanes8 (16 rows × 32 columns);
-    // K of 4, 12, 36 and 100 end inside lanes8's 32-wide K step.
+    // tiles of the 8×8 kernel (64×64) and of lanes8 (32 rows × 32 columns),
+    // 116 rows end inside the second 16-row half of a lanes8 tile; K of 4,
+    // 12, 36 and 100 end inside lanes8's 32-wide K step.
     let mut rng = Rng::new(2);
     let sizes = [
         (4, 4, 4),
@@ -114,6 +115,7 @@ fn vec4_path_with_partial_tiles_every_transpose() {
         (132, 4, 68),
         (8, 260, 12),
         (20, 36, 100),
+        (116, 40, 36),
     ];
     for gpu in devices() {
         for spec in specs() {

@@ -180,7 +180,7 @@ fn plan(
     let (entry, tile, binding) = if vec4 && lanes8 {
         // Bias and output at 7 and 8 as in the vec4 kernel; A and B are
         // textures at 9 and 10, so bindings 5 and 6 go unused.
-        (LANES8, [32, 16], 5)
+        (LANES8, [32, 32], 5)
     } else if vec4 {
         ("matmul_forward_vec4", [64, 64], 5)
     } else {
