@@ -3,7 +3,15 @@
 // matmul_forward_vec4 in matmul.wgsl (M, N and K multiples of 4; split K by
 // workgroup z) and its bias and output bindings; A and B come as textures.
 // Params and activation codes are copies of matmul.wgsl's (WGSL has no
-// include): keep them in sync.
+// include): keep them in sync; the conv_* fields are this kernel's own.
+//
+// With B_CONV, op(B) is not stored: it is the im2col matrix of a conv's
+// input x, held NHWC in B's texture, row kk = (ky·KW + kx)·C + c and
+// column p = (n·OH + oy)·OW + ox, zero where the tap falls in the padding
+// (the conv's weights come as A, [O, KH, KW, C]). A vec4 of one column is
+// then four channels of one input pixel, one texel, so the conv forward
+// needs no im2col pass and no copy of its cols into a texture
+// (src/gpu/kernels/conv.rs).
 //
 // Why a kernel of its own: lavapipe runs a subgroup's 8 invocations as the
 // lanes of one SIMD register, and a storage load whose address differs by
@@ -49,10 +57,21 @@ struct Params {
     splits: u32,
     chunk: u32,
     batch: u32,
+    // B_CONV only: log2 of C and of KW, x's height and width, the stride,
+    // the padding, OW and OH·OW.
+    conv_c_shift: u32,
+    conv_kw_shift: u32,
+    conv_h: u32,
+    conv_w: u32,
+    conv_stride: u32,
+    conv_pad: u32,
+    conv_ow: u32,
+    conv_ohw: u32,
 }
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+override B_CONV: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
@@ -149,8 +168,51 @@ fn a_rows(base: u32, r0: u32, k: u32, k_end: u32) -> Rows {
 // op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns. Past
 // k_end the matching A values are zero, so any valid row will do (an
 // infinity in such a row would still turn into NaN: 0·∞).
+// B_CONV: where the lane's four columns (output pixels) read x: the
+// top-left input pixel of each one's window (may be −pad) and n·H.
+struct Pixels {
+    iy0: vec4<i32>,
+    ix0: vec4<i32>,
+    nh: vec4<u32>,
+}
+
+var<private> pixels: Pixels;
+
+fn conv_pixels(c: u32) -> Pixels {
+    let col = vec4<u32>(c, c + 1u, c + 2u, c + 3u);
+    let n = col / p.conv_ohw;
+    let r = col % p.conv_ohw;
+    let oy = r / p.conv_ow;
+    let ox = r % p.conv_ow;
+    let pad = vec4<i32>(i32(p.conv_pad));
+    return Pixels(vec4<i32>(oy * p.conv_stride) - pad, vec4<i32>(ox * p.conv_stride) - pad, n * p.conv_h);
+}
+
+// Channels c4·4 .. + 4 of x at (n, iy0 + ky, ix0 + kx) for the tap of row kk
+// (a multiple of 4), or zeros in the padding.
+fn conv_texel(base: u32, iy0: i32, ix0: i32, nh: u32, kk: u32) -> vec4<f32> {
+    let c_mask = (1u << p.conv_c_shift) - 1u;
+    let tap = kk >> p.conv_c_shift;
+    let iy = iy0 + i32(tap >> p.conv_kw_shift);
+    let ix = ix0 + i32(tap & ((1u << p.conv_kw_shift) - 1u));
+    let inside = iy >= 0 && ix >= 0 && iy < i32(p.conv_h) && ix < i32(p.conv_w);
+    let y = u32(clamp(iy, 0, i32(p.conv_h) - 1));
+    let x = u32(clamp(ix, 0, i32(p.conv_w) - 1));
+    let texel = ((nh + y) * p.conv_w + x) * ((c_mask + 1u) / 4u) + (kk & c_mask) / 4u;
+    return select(vec4<f32>(0.0), b_load(base + texel), inside);
+}
+
 fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     let kk = min(k, k_end - 4u);
+    if B_CONV {
+        let px = pixels;
+        return transpose(mat4x4<f32>(
+            conv_texel(base, px.iy0.x, px.ix0.x, px.nh.x, kk),
+            conv_texel(base, px.iy0.y, px.ix0.y, px.nh.y, kk),
+            conv_texel(base, px.iy0.z, px.ix0.z, px.nh.z, kk),
+            conv_texel(base, px.iy0.w, px.ix0.w, px.nh.w, kk),
+        ));
+    }
     if TRANS_B {
         // B is N×K: B[c + j, kk..kk+4] is one vec4.
         let stride4 = p.k / 4u;
@@ -204,6 +266,9 @@ fn matmul_forward_lanes8(
     let k_end = min(p.k, k_begin + p.chunk);
     let base_a = z * p.stride_a / 4u;
     let base_b = z * p.stride_b / 4u;
+    if B_CONV {
+        pixels = conv_pixels(lc);
+    }
 
     var acc = Rows(mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>());
     var acc2 = acc;

@@ -5,6 +5,7 @@
 use gpugan::gpu::kernels::conv::{
     Conv2dSpec, ConvShape, conv_transpose2d_into, conv_transpose2d_shape,
     conv2d_backward_input_into, conv2d_backward_weight_into, conv2d_into, conv2d_shape,
+    takes_implicit_im2col,
 };
 use gpugan::gpu::kernels::matmul::Activation;
 
@@ -18,7 +19,7 @@ const CONV_TOL: f64 = 1e-5;
 /// (batch, channels, height, width, out channels, kernel, stride, padding)
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const CASES: [Case; 18] = [
+const CASES: [Case; 23] = [
     (2, 1, 28, 28, 64, 4, 2, 1),   // DCGAN-28 critic conv 1
     (2, 64, 14, 14, 128, 4, 2, 1), // DCGAN-28 critic conv 2
     (1, 3, 17, 13, 5, 3, 1, 0),
@@ -46,7 +47,19 @@ const CASES: [Case; 18] = [
     // two image rows (stride 2; stride 3 with padding 2).
     (1, 2, 6, 10, 3, 3, 2, 1),
     (2, 3, 4, 9, 2, 3, 3, 2),
+    // Channels and kernel widths of powers of two, outputs of multiples of
+    // 4: on lavapipe the matmul reads the im2col matrix straight from x
+    // (IMPLICIT): the critic's conv 2 at batch 4, windows past every edge
+    // (odd sizes, stride 3 with padding 2), 1×1 and 2×2 kernels.
+    (4, 64, 14, 14, 128, 4, 2, 1),
+    (2, 8, 9, 7, 12, 4, 2, 1),
+    (2, 16, 11, 10, 8, 4, 3, 2),
+    (2, 4, 6, 6, 12, 1, 1, 0),
+    (4, 4, 6, 6, 8, 2, 1, 1),
 ];
+
+/// The cases of CASES that read the im2col matrix from x on lavapipe.
+const IMPLICIT: std::ops::Range<usize> = 18..23;
 
 fn to_f64(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| f64::from(x)).collect()
@@ -61,6 +74,24 @@ fn shape_of(
         conv2d_shape(&[b, c, h, w], &[o, c, k, k], spec).unwrap(),
         spec,
     )
+}
+
+#[test]
+fn lavapipe_reads_the_im2col_matrix_straight_from_x() {
+    // Otherwise the forward test below would not check that path.
+    let g = gpu();
+    for (i, &case) in CASES.iter().enumerate() {
+        let (s, spec) = shape_of(case);
+        assert_eq!(
+            takes_implicit_im2col(g, &s, spec),
+            g.lanes8() && IMPLICIT.contains(&i),
+            "{case:?}"
+        );
+    }
+    let info = g.info();
+    if g.is_cpu() && info.subgroup_min_size == 8 && info.subgroup_max_size == 8 {
+        assert!(g.lanes8(), "{} should run matmul_lanes8", info.name);
+    }
 }
 
 #[test]

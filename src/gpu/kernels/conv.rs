@@ -3,9 +3,12 @@
 //! into the pixel dimension, so the matmul is large enough for the vec4
 //! kernel) with the gathers of `shaders/conv.wgsl`; convs at stride 1 with
 //! fewer outputs than a tiled matmul wants skip the lowering
-//! (`takes_direct`).
+//! (`takes_direct`), and on lavapipe the forward's matmul reads its im2col
+//! matrix straight from x where the shapes allow (`takes_implicit_im2col`).
 
-use super::matmul::{Activation, MatmulSpec, THIN_OUTPUT, matmul_into};
+use super::matmul::{
+    Activation, ImplicitConv, MatmulSpec, THIN_OUTPUT, conv_matmul_into, matmul_into,
+};
 use super::{WORKGROUP_1D, as_u32};
 use crate::error::{Error, Result, expect_shape};
 use crate::gpu::shaders::Shader;
@@ -304,6 +307,24 @@ fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, layout: Layout, out: &Tensor)
     Ok(())
 }
 
+/// t [N, C, H, W] as [N·H·W, C] (NHWC).
+fn pixel_major(gpu: &Gpu, t: &Tensor, [n, c, h, w]: [usize; 4]) -> Result<Tensor> {
+    let out = gpu.empty(&[n * h * w, c])?;
+    let shape = ConvShape {
+        batch: n,
+        c,
+        h,
+        w,
+        o: c,
+        oh: h,
+        ow: w,
+        kh: 1,
+        kw: 1,
+    };
+    fold_into(gpu, t, &shape, Layout::PixelMajor, &out)?;
+    Ok(out)
+}
+
 /// dy [B, O, OH, OW] as the [O, B·OH·OW] matrix of the lowered conv.
 fn fold(gpu: &Gpu, dy: &Tensor, s: &ConvShape) -> Result<Tensor> {
     let out = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
@@ -443,6 +464,13 @@ fn direct_input_grad(
     Ok(true)
 }
 
+/// Whether `conv2d_into` on `gpu` reads the im2col matrix of `s`
+/// straight from x (the lavapipe kernel's B_CONV) instead of running
+/// im2col.
+pub fn takes_implicit_im2col(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> bool {
+    !takes_direct(s, spec) && ImplicitConv { shape: *s, spec }.fits(gpu)
+}
+
 /// y = act(conv2d(x, w) + bias) into `out` [B, O, OH, OW].
 pub fn conv2d_into(
     gpu: &Gpu,
@@ -462,13 +490,25 @@ pub fn conv2d_into(
         launch_kernel(gpu, &direct_kernel(false), &p, out.len() / 4, &bufs);
         return Ok(());
     }
-    let rows = im2col_pixel_major(gpu, x, &s, spec)?;
     let folded = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
-    let spec_t = MatmulSpec {
-        trans_b: true,
-        ..MatmulSpec::default()
-    };
-    matmul_into(gpu, &weight_matrix(w, &s)?, &rows, None, &folded, &spec_t)?;
+    let implicit = ImplicitConv { shape: s, spec };
+    if implicit.fits(gpu) {
+        // The lavapipe kernel reads the im2col matrix straight from x held
+        // NHWC (B_CONV in shaders/matmul_lanes8.wgsl), its rows over
+        // (ky, kx, c), so w goes as [O, KH, KW, C]: two small permutes
+        // instead of im2col and a copy of its matrix into a texture.
+        let x_nhwc = pixel_major(gpu, x, [s.batch, s.c, s.h, s.w])?;
+        let w_rows = pixel_major(gpu, w, [s.o, s.c, s.kh, s.kw])?;
+        let w_rows = w_rows.reshape(&[s.o, s.kh * s.kw * s.c])?;
+        conv_matmul_into(gpu, &w_rows, &x_nhwc, &implicit, &folded)?;
+    } else {
+        let rows = im2col_pixel_major(gpu, x, &s, spec)?;
+        let spec_t = MatmulSpec {
+            trans_b: true,
+            ..MatmulSpec::default()
+        };
+        matmul_into(gpu, &weight_matrix(w, &s)?, &rows, None, &folded, &spec_t)?;
+    }
     fold_into(gpu, &folded, &s, Layout::Unfold, out)?;
     bias_act(gpu, out, &s, (bias, w), act)
 }
@@ -500,8 +540,7 @@ fn input_grad_into(
     if direct_input_grad(gpu, dy, w, s, spec, out)? {
         return Ok(());
     }
-    let dy_rows = gpu.empty(&[s.batch * s.oh * s.ow, s.o])?;
-    fold_into(gpu, dy, s, Layout::PixelMajor, &dy_rows)?;
+    let dy_rows = pixel_major(gpu, dy, [s.batch, s.o, s.oh, s.ow])?;
     let cols = gpu.empty(&[s.c * s.kh * s.kw, s.batch * s.oh * s.ow])?;
     let spec_t = MatmulSpec {
         trans_a: true,

@@ -1,6 +1,7 @@
 //! Launcher for `shaders/matmul.wgsl`: `C = act(op(A)·op(B) + bias)`, batched.
 
 use super::as_u32;
+use super::conv::{Conv2dSpec, ConvShape};
 use crate::error::{Error, Result, expect_shape};
 use crate::gpu::shaders::Shader;
 use crate::gpu::{Gpu, Kernel, Tensor};
@@ -51,6 +52,9 @@ struct Params {
     splits: u32,
     chunk: u32,
     batch: u32,
+    /// The lavapipe kernel's implicit conv operand (`ImplicitConv`); zero
+    /// otherwise, and matmul.wgsl's Params ends before them.
+    conv: [u32; 8],
 }
 
 /// Sizes of one matmul, derived from the operand shapes.
@@ -236,6 +240,100 @@ pub fn matmul_into(
     if let Some(bias) = bias {
         expect_shape("matmul", "bias", &[s.n], bias.shape())?;
     }
+    launch(gpu, &s, (a, b, bias, out), spec, None)
+}
+
+/// The im2col matrix of a conv's input that the lavapipe kernel reads
+/// straight from x held NHWC (`B_CONV` in shaders/matmul_lanes8.wgsl):
+/// rows over (ky, kx, c), columns over (n, oy, ox).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ImplicitConv {
+    pub shape: ConvShape,
+    pub spec: Conv2dSpec,
+}
+
+impl ImplicitConv {
+    fn matmul_shape(&self) -> MatmulShape {
+        let s = &self.shape;
+        MatmulShape {
+            batch: 1,
+            m: s.o,
+            n: s.batch * s.oh * s.ow,
+            k: s.kh * s.kw * s.c,
+            stride_a: 0,
+            stride_b: 0,
+        }
+    }
+
+    /// Whether the lavapipe kernel takes this conv: it runs there, the
+    /// operands fit its textures, and C (a multiple of 4) and KW are powers
+    /// of two, so that the kernel splits a row index with shifts.
+    pub fn fits(&self, gpu: &Gpu) -> bool {
+        let s = &self.shape;
+        let m = self.matmul_shape();
+        s.c >= 4
+            && s.c.is_power_of_two()
+            && s.kw.is_power_of_two()
+            && lanes8_fits(gpu, &[m.m, m.k], &[s.batch * s.h * s.w, s.c])
+            && plan(&m, tiled_target(gpu), true).0 == LANES8
+    }
+
+    fn params(&self) -> Result<[u32; 8]> {
+        let (s, spec) = (&self.shape, self.spec);
+        let u = |what, v| as_u32("conv matmul", what, v);
+        Ok([
+            s.c.trailing_zeros(),
+            s.kw.trailing_zeros(),
+            u("height", s.h)?,
+            u("width", s.w)?,
+            u("stride", spec.stride)?,
+            u("padding", spec.padding)?,
+            u("output width", s.ow)?,
+            u("output pixels", s.oh * s.ow)?,
+        ])
+    }
+}
+
+/// out [O, B·OH·OW] = a [O, KH·KW·C] · im2col(x) for `conv`, x being the
+/// conv's input as [B·H·W, C]; only where `conv.fits`.
+pub(crate) fn conv_matmul_into(
+    gpu: &Gpu,
+    a: &Tensor,
+    x_nhwc: &Tensor,
+    conv: &ImplicitConv,
+    out: &Tensor,
+) -> Result<()> {
+    let s = conv.matmul_shape();
+    let cs = &conv.shape;
+    expect_shape("conv matmul", "weights", &[s.m, s.k], a.shape())?;
+    expect_shape(
+        "conv matmul",
+        "input",
+        &[cs.batch * cs.h * cs.w, cs.c],
+        x_nhwc.shape(),
+    )?;
+    expect_shape("conv matmul", "output", &s.output(), out.shape())?;
+    if !conv.fits(gpu) {
+        return Err(Error::Invalid {
+            op: "conv matmul",
+            reason: format!("{cs:?} does not take the lavapipe kernel"),
+        });
+    }
+    let spec = MatmulSpec {
+        trans_b: true,
+        ..MatmulSpec::default()
+    };
+    launch(gpu, &s, (a, x_nhwc, None, out), &spec, Some(conv))
+}
+
+/// Records the matmul `s` (or the implicit conv) into `out`.
+fn launch(
+    gpu: &Gpu,
+    s: &MatmulShape,
+    (a, b, bias, out): (&Tensor, &Tensor, Option<&Tensor>, &Tensor),
+    spec: &MatmulSpec,
+    conv: Option<&ImplicitConv>,
+) -> Result<()> {
     let batch = as_u32("matmul", "batch", s.batch)?;
     let (act, slope) = spec.activation.code_and_slope();
     let mut params = Params {
@@ -251,11 +349,15 @@ pub fn matmul_into(
         splits: 1,
         chunk: as_u32("matmul", "K", s.k)?,
         batch,
+        conv: conv
+            .map(ImplicitConv::params)
+            .transpose()?
+            .unwrap_or_default(),
     };
     // Without a bias, A stands in for the unread bias binding.
     let bias_buf = bias.unwrap_or(a);
-    let lanes8 = lanes8_fits(gpu, a.shape(), b.shape());
-    let (entry, tile, first, splits, chunk) = plan(&s, tiled_target(gpu), lanes8);
+    let lanes8 = conv.is_some() || lanes8_fits(gpu, a.shape(), b.shape());
+    let (entry, tile, first, splits, chunk) = plan(s, tiled_target(gpu), lanes8);
     params.splits = as_u32("matmul", "K splits", splits)?;
     params.chunk = as_u32("matmul", "K chunk", chunk)?;
     // Split K: the chunks write raw partial products to scratch, and the
@@ -274,9 +376,12 @@ pub fn matmul_into(
     } else {
         Shader::Matmul
     };
-    let kernel = Kernel::new(shader, entry)
+    let mut kernel = Kernel::new(shader, entry)
         .with("TRANS_A", f64::from(u8::from(spec.trans_a)))
         .with("TRANS_B", f64::from(u8::from(spec.trans_b)));
+    if conv.is_some() {
+        kernel = kernel.with("B_CONV", 1.0);
+    }
     if entry == "matmul_split_partial" {
         gpu.dispatch(
             &kernel,
