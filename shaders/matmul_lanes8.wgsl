@@ -58,15 +58,20 @@ struct Params {
     chunk: u32,
     batch: u32,
     // B_CONV only: log2 of C and of KW, x's height and width, the stride,
-    // the padding, OW and OH·OW.
+    // the padding above and left of x (a transposed conv's phases pad
+    // the axes differently), OW and OH·OW.
     conv_c_shift: u32,
     conv_kw_shift: u32,
     conv_h: u32,
     conv_w: u32,
     conv_stride: u32,
-    conv_pad: u32,
+    conv_pad_y: u32,
+    conv_pad_x: u32,
     conv_ow: u32,
     conv_ohw: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 override TRANS_A: bool = false;
@@ -184,8 +189,9 @@ fn conv_pixels(c: u32) -> Pixels {
     let r = col % p.conv_ohw;
     let oy = r / p.conv_ow;
     let ox = r % p.conv_ow;
-    let pad = vec4<i32>(i32(p.conv_pad));
-    return Pixels(vec4<i32>(oy * p.conv_stride) - pad, vec4<i32>(ox * p.conv_stride) - pad, n * p.conv_h);
+    let pad_y = vec4<i32>(i32(p.conv_pad_y));
+    let pad_x = vec4<i32>(i32(p.conv_pad_x));
+    return Pixels(vec4<i32>(oy * p.conv_stride) - pad_y, vec4<i32>(ox * p.conv_stride) - pad_x, n * p.conv_h);
 }
 
 // Channels c4·4 .. + 4 of x at (n, iy0 + ky, ix0 + kx) for the tap of row kk

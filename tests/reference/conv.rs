@@ -129,3 +129,22 @@ pub fn conv2d_backward_weight(
     }
     dw
 }
+
+/// A kernel-4 stride-2 transposed conv's weights w [C_in, C_out, 4, 4] as
+/// its four output phases' 2×2 conv weights [(py, px), C_out, ty, tx,
+/// C_in]: tap (ty, tx) of phase (py, px) is w[.., .., 3 − py − 2ty,
+/// 3 − px − 2tx].
+pub fn phase_weights(w: &[f64], c_in: usize, c_out: usize) -> Vec<f64> {
+    let mut out = Vec::with_capacity(16 * c_in * c_out);
+    for (py, px) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+        for o in 0..c_out {
+            for (ty, tx) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+                let (ky, kx) = (3 - py - 2 * ty, 3 - px - 2 * tx);
+                for c in 0..c_in {
+                    out.push(w[((c * c_out + o) * 4 + ky) * 4 + kx]);
+                }
+            }
+        }
+    }
+    out
+}

@@ -5,7 +5,7 @@
 use gpugan::gpu::kernels::conv::{
     Conv2dSpec, ConvShape, conv_transpose2d_into, conv_transpose2d_shape,
     conv2d_backward_input_into, conv2d_backward_weight_into, conv2d_into, conv2d_shape,
-    takes_implicit_im2col,
+    phase_weights_into, takes_implicit_im2col, transpose_takes_sub_pixel,
 };
 use gpugan::gpu::kernels::matmul::Activation;
 
@@ -198,14 +198,26 @@ fn conv_transpose2d_forward() {
     let cases = [
         (2, 256, 7, 7, 128, 4, 2, 1), // DCGAN-28 generator
         (2, 128, 14, 14, 64, 4, 2, 1),
+        // Kernel 4, stride 2, padding 1 with C_in a power of two, C_out a
+        // multiple of 4 and B·H·W of 4: on lavapipe four 2×2 convs (the
+        // generator at batch 4, a ragged image, the smallest channels).
+        (4, 256, 7, 7, 128, 4, 2, 1),
+        (4, 8, 5, 3, 12, 4, 2, 1),
+        (1, 4, 4, 2, 8, 4, 2, 1),
         (1, 3, 5, 4, 2, 3, 1, 0),
         (3, 2, 4, 3, 5, 3, 2, 1),
         (1, 1, 1, 1, 7, 4, 1, 0),
         (2, 5, 3, 6, 3, 5, 3, 2),
     ];
-    for (b, cin, h, w, cout, k, stride, padding) in cases {
+    for (i, (b, cin, h, w, cout, k, stride, padding)) in cases.into_iter().enumerate() {
         let spec = Conv2dSpec { stride, padding };
         let (x_shape, w_shape) = ([b, cin, h, w], [cin, cout, k, k]);
+        // Otherwise this test would not check the sub-pixel path.
+        assert_eq!(
+            transpose_takes_sub_pixel(gpu(), &x_shape, &w_shape, spec),
+            gpu().lanes8() && (1..5).contains(&i),
+            "{x_shape:?} {w_shape:?}"
+        );
         let s = conv_transpose2d_shape(&x_shape, &w_shape, spec).unwrap();
         let x = rng.vec(x_shape.iter().product());
         let wv = rng.vec(w_shape.iter().product());
@@ -233,6 +245,22 @@ fn conv_transpose2d_forward() {
             &read(&out),
             &want,
             CONV_TOL,
+        );
+    }
+}
+
+#[test]
+fn phase_weights_of_a_transposed_conv() {
+    let mut rng = Rng::new(113);
+    for (c_in, c_out) in [(3, 5), (1, 2), (16, 8)] {
+        let w = rng.vec(c_in * c_out * 16);
+        let out = poisoned(&[4, c_out, 4 * c_in]);
+        phase_weights_into(gpu(), &upload(&w, &[c_in, c_out, 4, 4]), &out).unwrap();
+        assert_close(
+            &format!("phase weights {c_in}×{c_out}"),
+            &read(&out),
+            &twin::phase_weights(&to_f64(&w), c_in, c_out),
+            0.0,
         );
     }
 }

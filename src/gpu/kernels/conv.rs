@@ -4,7 +4,10 @@
 //! kernel) with the gathers of `shaders/conv.wgsl`; convs at stride 1 with
 //! fewer outputs than a tiled matmul wants skip the lowering
 //! (`takes_direct`), and on lavapipe the forward's matmul reads its im2col
-//! matrix straight from x where the shapes allow (`takes_implicit_im2col`).
+//! matrix straight from x where the shapes allow (`takes_implicit_im2col`)
+//! and a kernel-4 stride-2 transposed conv runs as four such 2×2 convs,
+//! one per output phase, instead of a matmul and col2im
+//! (`transpose_takes_sub_pixel`).
 
 use super::matmul::{
     Activation, ImplicitConv, MatmulSpec, THIN_OUTPUT, conv_matmul_into, matmul_into,
@@ -38,7 +41,9 @@ struct Params {
     slope: f32,
     has_bias: u32,
     o: u32,
-    _pad: [u32; 2],
+    /// phase_interleave_forward only (see conv.wgsl).
+    phase_stride: u32,
+    _pad: u32,
 }
 
 /// All sizes of one convolution: x [B, C, H, W], w [O, C, KH, KW], y [B, O, OH, OW].
@@ -179,7 +184,8 @@ fn params(s: &ConvShape, spec: Conv2dSpec, bias: bool, act: Activation) -> Resul
         slope,
         has_bias: u32::from(bias),
         o: u("output channels", s.o)?,
-        _pad: [0; 2],
+        phase_stride: 0,
+        _pad: 0,
     })
 }
 
@@ -468,7 +474,7 @@ fn direct_input_grad(
 /// straight from x (the lavapipe kernel's B_CONV) instead of running
 /// im2col.
 pub fn takes_implicit_im2col(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> bool {
-    !takes_direct(s, spec) && ImplicitConv { shape: *s, spec }.fits(gpu)
+    !takes_direct(s, spec) && ImplicitConv::of(s, spec).fits(gpu)
 }
 
 /// y = act(conv2d(x, w) + bias) into `out` [B, O, OH, OW].
@@ -491,7 +497,7 @@ pub fn conv2d_into(
         return Ok(());
     }
     let folded = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
-    let implicit = ImplicitConv { shape: s, spec };
+    let implicit = ImplicitConv::of(&s, spec);
     if implicit.fits(gpu) {
         // The lavapipe kernel reads the im2col matrix straight from x held
         // NHWC (B_CONV in shaders/matmul_lanes8.wgsl), its rows over
@@ -607,8 +613,142 @@ pub fn conv_transpose2d_into(
     let s = conv_transpose2d_shape(x.shape(), w.shape(), spec)?;
     expect_shape("conv_transpose2d", "output", &s.input(), out.shape())?;
     check_bias("conv_transpose2d", bias, s.c)?;
-    input_grad_into(gpu, x, w, &s, spec, out)?;
+    if let Some(phase) = sub_pixel_phase(gpu, &s, spec) {
+        sub_pixel_into(gpu, x, w, &s, &phase, out)?;
+    } else {
+        input_grad_into(gpu, x, w, &s, spec, out)?;
+    }
     bias_act(gpu, out, &s, (bias, w), act)
+}
+
+/// The 2×2 conv each output phase of the transposed conv `s` (x [B, s.o,
+/// s.oh, s.ow], w [s.o, s.c, 4, 4]) comes down to, with phase (0, 0)'s
+/// padding, where it runs that way: kernel 4, stride 2, padding 1, and the
+/// phases take the implicit im2col (see conv.wgsl).
+fn sub_pixel_phase(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> Option<ImplicitConv> {
+    let dcgan = s.kh == 4 && s.kw == 4 && spec.stride == 2 && spec.padding == 1;
+    let phase = ImplicitConv {
+        shape: ConvShape {
+            batch: s.batch,
+            c: s.o,
+            h: s.oh,
+            w: s.ow,
+            o: s.c,
+            oh: s.oh,
+            ow: s.ow,
+            kh: 2,
+            kw: 2,
+        },
+        stride: 1,
+        pad: [1, 1],
+    };
+    (dcgan && s.h == 2 * s.oh && s.w == 2 * s.ow && phase.fits(gpu)).then_some(phase)
+}
+
+/// Whether `conv_transpose2d_into` on `gpu` runs as four 2×2 convs reading
+/// x straight from a texture instead of a matmul and col2im.
+pub fn transpose_takes_sub_pixel(gpu: &Gpu, x: &[usize], w: &[usize], spec: Conv2dSpec) -> bool {
+    conv_transpose2d_shape(x, w, spec).is_ok_and(|s| sub_pixel_phase(gpu, &s, spec).is_some())
+}
+
+/// conv_transpose2d(x, w) into `out` as four 2×2 convs of x, one per
+/// output phase, then one pass that interleaves them (see conv.wgsl).
+fn sub_pixel_into(
+    gpu: &Gpu,
+    x: &Tensor,
+    w: &Tensor,
+    s: &ConvShape,
+    phase: &ImplicitConv,
+    out: &Tensor,
+) -> Result<()> {
+    let (c_in, c_out) = (s.o, s.c);
+    let x_nhwc = pixel_major(gpu, x, [s.batch, c_in, s.oh, s.ow])?;
+    let weights = phase_weights(gpu, w, c_in, c_out)?;
+    let pixels = s.batch * s.oh * s.ow;
+    // Phase blocks start at view boundaries.
+    let stride = (c_out * pixels).next_multiple_of(crate::gpu::VIEW_ALIGN);
+    let phases = gpu.empty(&[4 * stride])?;
+    let per_phase = 4 * c_in * c_out;
+    for (i, pad) in [[1, 1], [1, 0], [0, 1], [0, 0]].into_iter().enumerate() {
+        let a = weights.view(i * per_phase, &[c_out, 4 * c_in])?;
+        let y = phases.view(i * stride, &[c_out, pixels])?;
+        let conv = ImplicitConv { pad, ..*phase };
+        conv_matmul_into(gpu, &a, &x_nhwc, &conv, &y)?;
+    }
+    let mut p = params(
+        s,
+        Conv2dSpec {
+            stride: 2,
+            padding: 1,
+        },
+        false,
+        Activation::None,
+    )?;
+    (p.o, p.h, p.w) = (p.c, p.oh, p.ow);
+    p.phase_stride = as_u32("conv_transpose2d", "phase block", stride)?;
+    // (A vec4 entry, four outputs and one store per invocation, ran no
+    // faster: its four scattered loads cost what four stores did.)
+    let bufs = [(1, &phases), (2, out)];
+    launch(gpu, "phase_interleave_forward", &p, out.len(), &bufs);
+    Ok(())
+}
+
+/// w [C_in, C_out, 4, 4] as each phase's [C_out, 2, 2, C_in] weights,
+/// phases (0, 0), (0, 1), (1, 0), (1, 1) one after another.
+fn phase_weights(gpu: &Gpu, w: &Tensor, c_in: usize, c_out: usize) -> Result<Tensor> {
+    let out = gpu.empty(&[4, c_out, 4 * c_in])?;
+    phase_weights_into(gpu, w, &out)?;
+    Ok(out)
+}
+
+/// As `phase_weights`, into `out` [4, C_out, 4·C_in].
+pub fn phase_weights_into(gpu: &Gpu, w: &Tensor, out: &Tensor) -> Result<()> {
+    let &[c_in, c_out, kh, kw] = w.shape() else {
+        return Err(Error::Invalid {
+            op: "phase_weights",
+            reason: format!("weights must be [C_in, C_out, 4, 4], found {:?}", w.shape()),
+        });
+    };
+    expect_shape(
+        "phase_weights",
+        "weights",
+        &[c_in, c_out, 4, 4],
+        &[c_in, c_out, kh, kw],
+    )?;
+    expect_shape(
+        "phase_weights",
+        "output",
+        &[4, c_out, 4 * c_in],
+        out.shape(),
+    )?;
+    let shape = ConvShape {
+        batch: 1,
+        c: c_in,
+        h: 4,
+        w: 4,
+        o: c_out,
+        oh: 4,
+        ow: 4,
+        kh: 4,
+        kw: 4,
+    };
+    let p = params(
+        &shape,
+        Conv2dSpec {
+            stride: 2,
+            padding: 1,
+        },
+        false,
+        Activation::None,
+    )?;
+    launch(
+        gpu,
+        "phase_weights_forward",
+        &p,
+        out.len(),
+        &[(1, w), (2, out)],
+    );
+    Ok(())
 }
 
 pub fn conv_transpose2d(

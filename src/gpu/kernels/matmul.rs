@@ -54,7 +54,7 @@ struct Params {
     batch: u32,
     /// The lavapipe kernel's implicit conv operand (`ImplicitConv`); zero
     /// otherwise, and matmul.wgsl's Params ends before them.
-    conv: [u32; 8],
+    conv: [u32; 12],
 }
 
 /// Sizes of one matmul, derived from the operand shapes.
@@ -249,10 +249,20 @@ pub fn matmul_into(
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ImplicitConv {
     pub shape: ConvShape,
-    pub spec: Conv2dSpec,
+    pub stride: usize,
+    /// Zero rows above and columns left of x.
+    pub pad: [usize; 2],
 }
 
 impl ImplicitConv {
+    pub fn of(shape: &ConvShape, spec: Conv2dSpec) -> Self {
+        Self {
+            shape: *shape,
+            stride: spec.stride,
+            pad: [spec.padding; 2],
+        }
+    }
+
     fn matmul_shape(&self) -> MatmulShape {
         let s = &self.shape;
         MatmulShape {
@@ -278,18 +288,22 @@ impl ImplicitConv {
             && plan(&m, tiled_target(gpu), true).0 == LANES8
     }
 
-    fn params(&self) -> Result<[u32; 8]> {
-        let (s, spec) = (&self.shape, self.spec);
+    fn params(&self) -> Result<[u32; 12]> {
+        let s = &self.shape;
         let u = |what, v| as_u32("conv matmul", what, v);
         Ok([
             s.c.trailing_zeros(),
             s.kw.trailing_zeros(),
             u("height", s.h)?,
             u("width", s.w)?,
-            u("stride", spec.stride)?,
-            u("padding", spec.padding)?,
+            u("stride", self.stride)?,
+            u("padding", self.pad[0])?,
+            u("padding", self.pad[1])?,
             u("output width", s.ow)?,
             u("output pixels", s.oh * s.ow)?,
+            0,
+            0,
+            0,
         ])
     }
 }
