@@ -6,6 +6,10 @@
 //   input grad:     cols = wᵀ · pixel_major(dy)ᵀ;  dx = col2im(cols)   (= conv_transpose2d)
 //   weight grad:    dw = fold(dy) · colsᵀ,  cols = im2col(x)
 //
+// (on lavapipe the forward's matmul reads rows straight from x where C and
+// KW are powers of two: B_CONV in matmul_lanes8.wgsl, w as [O, KH, KW, C];
+// and the transposed conv below runs as four phases)
+//
 // with x [B, C, H, W], w [O, C·KH·KW], y / dy [B, O, OH, OW],
 // cols [C·KH·KW, B·OH·OW], rows = colsᵀ and y' = fold(y) [O, B·OH·OW]. The
 // matmuls run on the register-tiled matmul kernels; this file holds the
@@ -48,7 +52,8 @@ struct Params {
     act: u32,
     slope: f32,
     has_bias: u32,
-    // Output channels, for conv2d_direct_forward_vec4.
+    // Output channels, for conv2d_direct_forward_vec4 and the phase
+    // kernels (which read h, w as x's size).
     o: u32,
     // Elements from one phase's block to the next, for
     // phase_interleave_forward.

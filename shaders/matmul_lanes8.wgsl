@@ -115,8 +115,9 @@ fn activate4(v: vec4<f32>) -> vec4<f32> {
     }
 }
 
-// 16 rows as four 4×4 blocks (a workgroup's 32 rows are two of these): column i of block g is row 4g + i over four
-// consecutive values (of K for operands, of the lane's columns for sums).
+// 16 rows as four 4×4 blocks (a workgroup's 32 rows are two of these):
+// column i of block g is row 4g + i over four consecutive values (of K for
+// operands, of the lane's columns for sums).
 struct Rows {
     g0: mat4x4<f32>,
     g1: mat4x4<f32>,
@@ -170,9 +171,6 @@ fn a_rows(base: u32, r0: u32, k: u32, k_end: u32) -> Rows {
     return Rows(a_group(base, r0, k, k_end), a_group(base, r0 + 4u, k, k_end), a_group(base, r0 + 8u, k, k_end), a_group(base, r0 + 12u, k, k_end));
 }
 
-// op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns. Past
-// k_end the matching A values are zero, so any valid row will do (an
-// infinity in such a row would still turn into NaN: 0·∞).
 // B_CONV: where the lane's four columns (output pixels) read x: the
 // top-left input pixel of each one's window (may be −pad) and n·H.
 struct Pixels {
@@ -208,6 +206,9 @@ fn conv_texel(base: u32, iy0: i32, ix0: i32, nh: u32, kk: u32) -> vec4<f32> {
     return select(vec4<f32>(0.0), b_load(base + texel), inside);
 }
 
+// op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns. Past
+// k_end the matching A values are zero, so any valid row will do (an
+// infinity in such a row would still turn into NaN: 0·∞).
 fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     let kk = min(k, k_end - 4u);
     if B_CONV {

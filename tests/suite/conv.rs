@@ -197,10 +197,11 @@ fn conv_transpose2d_forward() {
     // (batch, in channels, height, width, out channels, kernel, stride, padding)
     let cases = [
         (2, 256, 7, 7, 128, 4, 2, 1), // DCGAN-28 generator
+        // This case and the next three: kernel 4, stride 2, padding 1 with
+        // C_in a power of two, C_out a multiple of 4 and B·H·W of 4, on
+        // lavapipe four 2×2 convs (the generator's second layer at batch
+        // 2, its first at batch 4, a ragged image, the smallest channels).
         (2, 128, 14, 14, 64, 4, 2, 1),
-        // Kernel 4, stride 2, padding 1 with C_in a power of two, C_out a
-        // multiple of 4 and B·H·W of 4: on lavapipe four 2×2 convs (the
-        // generator at batch 4, a ragged image, the smallest channels).
         (4, 256, 7, 7, 128, 4, 2, 1),
         (4, 8, 5, 3, 12, 4, 2, 1),
         (1, 4, 4, 2, 8, 4, 2, 1),

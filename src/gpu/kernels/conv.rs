@@ -614,7 +614,7 @@ pub fn conv_transpose2d_into(
     expect_shape("conv_transpose2d", "output", &s.input(), out.shape())?;
     check_bias("conv_transpose2d", bias, s.c)?;
     if let Some(phase) = sub_pixel_phase(gpu, &s, spec) {
-        sub_pixel_into(gpu, x, w, &s, &phase, out)?;
+        sub_pixel_into(gpu, x, w, (&s, spec), &phase, out)?;
     } else {
         input_grad_into(gpu, x, w, &s, spec, out)?;
     }
@@ -642,7 +642,7 @@ fn sub_pixel_phase(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> Option<Implici
         stride: 1,
         pad: [1, 1],
     };
-    (dcgan && s.h == 2 * s.oh && s.w == 2 * s.ow && phase.fits(gpu)).then_some(phase)
+    (dcgan && phase.fits(gpu)).then_some(phase)
 }
 
 /// Whether `conv_transpose2d_into` on `gpu` runs as four 2×2 convs reading
@@ -657,7 +657,7 @@ fn sub_pixel_into(
     gpu: &Gpu,
     x: &Tensor,
     w: &Tensor,
-    s: &ConvShape,
+    (s, spec): (&ConvShape, Conv2dSpec),
     phase: &ImplicitConv,
     out: &Tensor,
 ) -> Result<()> {
@@ -675,15 +675,7 @@ fn sub_pixel_into(
         let conv = ImplicitConv { pad, ..*phase };
         conv_matmul_into(gpu, &a, &x_nhwc, &conv, &y)?;
     }
-    let mut p = params(
-        s,
-        Conv2dSpec {
-            stride: 2,
-            padding: 1,
-        },
-        false,
-        Activation::None,
-    )?;
+    let mut p = params(s, spec, false, Activation::None)?;
     (p.o, p.h, p.w) = (p.c, p.oh, p.ow);
     p.phase_stride = as_u32("conv_transpose2d", "phase block", stride)?;
     // (A vec4 entry, four outputs and one store per invocation, ran no
