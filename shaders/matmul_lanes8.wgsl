@@ -231,14 +231,24 @@ fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     return mat4x4<f32>(b_load(first), b_load(first + stride4), b_load(first + 2u * stride4), b_load(first + 3u * stride4));
 }
 
-fn lane0(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 0u), subgroupBroadcast(m[1], 0u), subgroupBroadcast(m[2], 0u), subgroupBroadcast(m[3], 0u)); }
-fn lane1(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 1u), subgroupBroadcast(m[1], 1u), subgroupBroadcast(m[2], 1u), subgroupBroadcast(m[3], 1u)); }
-fn lane2(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 2u), subgroupBroadcast(m[1], 2u), subgroupBroadcast(m[2], 2u), subgroupBroadcast(m[3], 2u)); }
-fn lane3(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 3u), subgroupBroadcast(m[1], 3u), subgroupBroadcast(m[2], 3u), subgroupBroadcast(m[3], 3u)); }
-fn lane4(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 4u), subgroupBroadcast(m[1], 4u), subgroupBroadcast(m[2], 4u), subgroupBroadcast(m[3], 4u)); }
-fn lane5(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 5u), subgroupBroadcast(m[1], 5u), subgroupBroadcast(m[2], 5u), subgroupBroadcast(m[3], 5u)); }
-fn lane6(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 6u), subgroupBroadcast(m[1], 6u), subgroupBroadcast(m[2], 6u), subgroupBroadcast(m[3], 6u)); }
-fn lane7(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 7u), subgroupBroadcast(m[1], 7u), subgroupBroadcast(m[2], 7u), subgroupBroadcast(m[3], 7u)); }
+fn at0(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 0u), subgroupBroadcast(m[1], 0u), subgroupBroadcast(m[2], 0u), subgroupBroadcast(m[3], 0u)); }
+fn at1(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 1u), subgroupBroadcast(m[1], 1u), subgroupBroadcast(m[2], 1u), subgroupBroadcast(m[3], 1u)); }
+fn at2(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 2u), subgroupBroadcast(m[1], 2u), subgroupBroadcast(m[2], 2u), subgroupBroadcast(m[3], 2u)); }
+fn at3(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 3u), subgroupBroadcast(m[1], 3u), subgroupBroadcast(m[2], 3u), subgroupBroadcast(m[3], 3u)); }
+fn at4(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 4u), subgroupBroadcast(m[1], 4u), subgroupBroadcast(m[2], 4u), subgroupBroadcast(m[3], 4u)); }
+fn at5(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 5u), subgroupBroadcast(m[1], 5u), subgroupBroadcast(m[2], 5u), subgroupBroadcast(m[3], 5u)); }
+fn at6(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 6u), subgroupBroadcast(m[1], 6u), subgroupBroadcast(m[2], 6u), subgroupBroadcast(m[3], 6u)); }
+fn at7(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 7u), subgroupBroadcast(m[1], 7u), subgroupBroadcast(m[2], 7u), subgroupBroadcast(m[3], 7u)); }
+
+// Lane l's slice of all 16 rows, handed to every lane.
+fn lane0(r: Rows) -> Rows { return Rows(at0(r.g0), at0(r.g1), at0(r.g2), at0(r.g3)); }
+fn lane1(r: Rows) -> Rows { return Rows(at1(r.g0), at1(r.g1), at1(r.g2), at1(r.g3)); }
+fn lane2(r: Rows) -> Rows { return Rows(at2(r.g0), at2(r.g1), at2(r.g2), at2(r.g3)); }
+fn lane3(r: Rows) -> Rows { return Rows(at3(r.g0), at3(r.g1), at3(r.g2), at3(r.g3)); }
+fn lane4(r: Rows) -> Rows { return Rows(at4(r.g0), at4(r.g1), at4(r.g2), at4(r.g3)); }
+fn lane5(r: Rows) -> Rows { return Rows(at5(r.g0), at5(r.g1), at5(r.g2), at5(r.g3)); }
+fn lane6(r: Rows) -> Rows { return Rows(at6(r.g0), at6(r.g1), at6(r.g2), at6(r.g3)); }
+fn lane7(r: Rows) -> Rows { return Rows(at7(r.g0), at7(r.g1), at7(r.g2), at7(r.g3)); }
 
 fn store_group(base: u32, r0: u32, c: u32, acc: mat4x4<f32>, bias_v: vec4<f32>) {
     let n4 = p.n / 4u;
@@ -255,6 +265,13 @@ fn store_group(base: u32, r0: u32, c: u32, acc: mat4x4<f32>, bias_v: vec4<f32>) 
     if r0 + 3u < p.m {
         c4[first + 3u * n4] = activate4(acc[3] + bias_v);
     }
+}
+
+fn store_rows(base: u32, r0: u32, c: u32, acc: Rows, bias_v: vec4<f32>) {
+    store_group(base, r0, c, acc.g0, bias_v);
+    store_group(base, r0 + 4u, c, acc.g1, bias_v);
+    store_group(base, r0 + 8u, c, acc.g2, bias_v);
+    store_group(base, r0 + 12u, c, acc.g3, bias_v);
 }
 
 @compute @workgroup_size(8, 1, 1)
@@ -286,29 +303,29 @@ fn matmul_forward_lanes8(
         let a = a_rows(base_a, r0, k + 4u * lane, k_end);
         let a2 = a_rows(base_a, r0 + 16u, k + 4u * lane, k_end);
         var b = b_block(base_b, lc, k + 0u, k_end);
-        acc = accumulate(acc, Rows(lane0(a.g0), lane0(a.g1), lane0(a.g2), lane0(a.g3)), b);
-        acc2 = accumulate(acc2, Rows(lane0(a2.g0), lane0(a2.g1), lane0(a2.g2), lane0(a2.g3)), b);
+        acc = accumulate(acc, lane0(a), b);
+        acc2 = accumulate(acc2, lane0(a2), b);
         b = b_block(base_b, lc, k + 4u, k_end);
-        acc = accumulate(acc, Rows(lane1(a.g0), lane1(a.g1), lane1(a.g2), lane1(a.g3)), b);
-        acc2 = accumulate(acc2, Rows(lane1(a2.g0), lane1(a2.g1), lane1(a2.g2), lane1(a2.g3)), b);
+        acc = accumulate(acc, lane1(a), b);
+        acc2 = accumulate(acc2, lane1(a2), b);
         b = b_block(base_b, lc, k + 8u, k_end);
-        acc = accumulate(acc, Rows(lane2(a.g0), lane2(a.g1), lane2(a.g2), lane2(a.g3)), b);
-        acc2 = accumulate(acc2, Rows(lane2(a2.g0), lane2(a2.g1), lane2(a2.g2), lane2(a2.g3)), b);
+        acc = accumulate(acc, lane2(a), b);
+        acc2 = accumulate(acc2, lane2(a2), b);
         b = b_block(base_b, lc, k + 12u, k_end);
-        acc = accumulate(acc, Rows(lane3(a.g0), lane3(a.g1), lane3(a.g2), lane3(a.g3)), b);
-        acc2 = accumulate(acc2, Rows(lane3(a2.g0), lane3(a2.g1), lane3(a2.g2), lane3(a2.g3)), b);
+        acc = accumulate(acc, lane3(a), b);
+        acc2 = accumulate(acc2, lane3(a2), b);
         b = b_block(base_b, lc, k + 16u, k_end);
-        acc = accumulate(acc, Rows(lane4(a.g0), lane4(a.g1), lane4(a.g2), lane4(a.g3)), b);
-        acc2 = accumulate(acc2, Rows(lane4(a2.g0), lane4(a2.g1), lane4(a2.g2), lane4(a2.g3)), b);
+        acc = accumulate(acc, lane4(a), b);
+        acc2 = accumulate(acc2, lane4(a2), b);
         b = b_block(base_b, lc, k + 20u, k_end);
-        acc = accumulate(acc, Rows(lane5(a.g0), lane5(a.g1), lane5(a.g2), lane5(a.g3)), b);
-        acc2 = accumulate(acc2, Rows(lane5(a2.g0), lane5(a2.g1), lane5(a2.g2), lane5(a2.g3)), b);
+        acc = accumulate(acc, lane5(a), b);
+        acc2 = accumulate(acc2, lane5(a2), b);
         b = b_block(base_b, lc, k + 24u, k_end);
-        acc = accumulate(acc, Rows(lane6(a.g0), lane6(a.g1), lane6(a.g2), lane6(a.g3)), b);
-        acc2 = accumulate(acc2, Rows(lane6(a2.g0), lane6(a2.g1), lane6(a2.g2), lane6(a2.g3)), b);
+        acc = accumulate(acc, lane6(a), b);
+        acc2 = accumulate(acc2, lane6(a2), b);
         b = b_block(base_b, lc, k + 28u, k_end);
-        acc = accumulate(acc, Rows(lane7(a.g0), lane7(a.g1), lane7(a.g2), lane7(a.g3)), b);
-        acc2 = accumulate(acc2, Rows(lane7(a2.g0), lane7(a2.g1), lane7(a2.g2), lane7(a2.g3)), b);
+        acc = accumulate(acc, lane7(a), b);
+        acc2 = accumulate(acc2, lane7(a2), b);
     }
 
     if c >= p.n {
@@ -319,12 +336,6 @@ fn matmul_forward_lanes8(
         bias_v = bias4[c / 4u];
     }
     let base_c = wg.z * p.stride_c / 4u;
-    store_group(base_c, r0, c, acc.g0, bias_v);
-    store_group(base_c, r0 + 4u, c, acc.g1, bias_v);
-    store_group(base_c, r0 + 8u, c, acc.g2, bias_v);
-    store_group(base_c, r0 + 12u, c, acc.g3, bias_v);
-    store_group(base_c, r0 + 16u, c, acc2.g0, bias_v);
-    store_group(base_c, r0 + 20u, c, acc2.g1, bias_v);
-    store_group(base_c, r0 + 24u, c, acc2.g2, bias_v);
-    store_group(base_c, r0 + 28u, c, acc2.g3, bias_v);
+    store_rows(base_c, r0, c, acc, bias_v);
+    store_rows(base_c, r0 + 16u, c, acc2, bias_v);
 }
