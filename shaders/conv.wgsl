@@ -26,17 +26,15 @@
 //   bias_act_forward: t[b, c, ..] = act(t[b, c, ..] + bias[c]), in place
 //
 // A transposed conv with kernel 4, stride 2 and padding 1 (a DCGAN
-// generator's) runs on lavapipe as four 2×2 convs of x, one per phase
-// (py, px) of the output, each reading x straight from a texture in the
-// matmul (src/gpu/kernels/conv.rs): output pixel (2i + py, 2j + px) sums
-// x[i − 1 + py + ty, j − 1 + px + tx] · w[·, ·, 3 − py − 2ty, 3 − px − 2tx]
+// generator's, and so the input gradient of such a conv) runs on lavapipe
+// as four 2×2 convs of x, one per phase (py, px) of the output, each
+// reading x straight from a texture in the matmul and storing its own
+// pixels of y (src/gpu/kernels/conv.rs): output pixel (2i + py, 2j + px)
+// sums x[i − 1 + py + ty, j − 1 + px + tx] · w[·, ·, 3 − py − 2ty, 3 − px − 2tx]
 // over the taps ty, tx ∈ {0, 1}.
 //
 //   phase_weights_forward: w'[(py,px), o, ty, tx, c] = w[c, o, 3−py−2ty, 3−px−2tx]
 //                    (w [C_in, C_out, 4, 4]; here c = C_in = p.c, o = C_out = p.o)
-//   phase_interleave_forward: y[b, o, 2i+py, 2j+px] = y'[(py,px), o, (b,i,j)]
-//                    (y' the four phases' matmul outputs, each block
-//                    p.phase_stride elements from the last; i < p.h, j < p.w)
 
 struct Params {
     batch: u32,
@@ -52,13 +50,11 @@ struct Params {
     act: u32,
     slope: f32,
     has_bias: u32,
-    // Output channels, for conv2d_direct_forward_vec4 and the phase
-    // kernels (which read h, w as x's size).
+    // Output channels, for conv2d_direct_forward_vec4 and
+    // phase_weights_forward.
     o: u32,
-    // Elements from one phase's block to the next, for
-    // phase_interleave_forward.
-    phase_stride: u32,
-    _pad: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -632,30 +628,4 @@ fn phase_weights_forward(
     let ky = 3u - (phase >> 1u) - 2u * (tap >> 1u);
     let kx = 3u - (phase & 1u) - 2u * (tap & 1u);
     dst[e] = src[((c * p.o + o) * 4u + ky) * 4u + kx];
-}
-
-// Where output element e of phase_interleave_forward comes from.
-fn phase_source(e: u32) -> u32 {
-    let ow2 = 2u * p.w;
-    let oh2 = 2u * p.h;
-    let x = e % ow2;
-    let y = (e / ow2) % oh2;
-    let o = (e / (ow2 * oh2)) % p.o;
-    let b = e / (ow2 * oh2 * p.o);
-    let phase = (y & 1u) * 2u + (x & 1u);
-    let pixels = p.batch * p.h * p.w;
-    return phase * p.phase_stride + o * pixels + (b * p.h + (y >> 1u)) * p.w + (x >> 1u);
-}
-
-@compute @workgroup_size(WORKGROUP)
-fn phase_interleave_forward(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(local_invocation_id) lid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-) {
-    let e = element_index(wg, lid, groups);
-    if e >= p.batch * p.o * 4u * p.h * p.w {
-        return;
-    }
-    dst[e] = src[phase_source(e)];
 }

@@ -11,7 +11,11 @@
 // (the conv's weights come as A, [O, KH, KW, C]). A vec4 of one column is
 // then four channels of one input pixel, one texel, so the conv forward
 // needs no im2col pass and no copy of its cols into a texture
-// (src/gpu/kernels/conv.rs).
+// (src/gpu/kernels/conv.rs). The products go straight into the conv's NCHW
+// output, bias and activation per row (output channel): output pixel
+// (oy, ox) lands at (oy·step + phase_y, ox·step + phase_x), so a
+// transposed conv's four output phases (step 2) need no interleaving pass.
+// Such a matmul never splits K (the host's `plan`).
 //
 // Why a kernel of its own: lavapipe runs a subgroup's 8 invocations as the
 // lanes of one SIMD register, and a storage load whose address differs by
@@ -59,7 +63,10 @@ struct Params {
     batch: u32,
     // B_CONV only: log2 of C and of KW, x's height and width, the stride,
     // the padding above and left of x (a transposed conv's phases pad
-    // the axes differently), OW and OH·OW.
+    // the axes differently), OW and OH·OW; then where the products go in
+    // the NCHW output: its plane, the step between the rows and between
+    // the columns of output pixels, and the phase's offset
+    // (phase_y·width + phase_x).
     conv_c_shift: u32,
     conv_kw_shift: u32,
     conv_h: u32,
@@ -69,6 +76,10 @@ struct Params {
     conv_pad_x: u32,
     conv_ow: u32,
     conv_ohw: u32,
+    out_plane: u32,
+    out_row_step: u32,
+    out_step: u32,
+    out_phase: u32,
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,
@@ -81,6 +92,8 @@ override B_CONV: bool = false;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> c4: array<vec4<f32>>;
+// The same buffer as c4 (the host binds both), for B_CONV's stores.
+@group(0) @binding(11) var<storage, read_write> c1: array<f32>;
 @group(0) @binding(9) var a_tex: texture_2d<f32>;
 @group(0) @binding(10) var b_tex: texture_2d<f32>;
 
@@ -172,11 +185,13 @@ fn a_rows(base: u32, r0: u32, k: u32, k_end: u32) -> Rows {
 }
 
 // B_CONV: where the lane's four columns (output pixels) read x: the
-// top-left input pixel of each one's window (may be −pad) and n·H.
+// top-left input pixel of each one's window (may be −pad) and n·H; and
+// where they go: their index in channel 0 of the output.
 struct Pixels {
     iy0: vec4<i32>,
     ix0: vec4<i32>,
     nh: vec4<u32>,
+    out: vec4<u32>,
 }
 
 var<private> pixels: Pixels;
@@ -189,7 +204,8 @@ fn conv_pixels(c: u32) -> Pixels {
     let ox = r % p.conv_ow;
     let pad_y = vec4<i32>(i32(p.conv_pad_y));
     let pad_x = vec4<i32>(i32(p.conv_pad_x));
-    return Pixels(vec4<i32>(oy * p.conv_stride) - pad_y, vec4<i32>(ox * p.conv_stride) - pad_x, n * p.conv_h);
+    let out = n * (p.m * p.out_plane) + oy * p.out_row_step + ox * p.out_step + p.out_phase;
+    return Pixels(vec4<i32>(oy * p.conv_stride) - pad_y, vec4<i32>(ox * p.conv_stride) - pad_x, n * p.conv_h, out);
 }
 
 // Channels c4·4 .. + 4 of x at (n, iy0 + ky, ix0 + kx) for the tap of row kk
@@ -250,7 +266,32 @@ fn lane5(r: Rows) -> Rows { return Rows(at5(r.g0), at5(r.g1), at5(r.g2), at5(r.g
 fn lane6(r: Rows) -> Rows { return Rows(at6(r.g0), at6(r.g1), at6(r.g2), at6(r.g3)); }
 fn lane7(r: Rows) -> Rows { return Rows(at7(r.g0), at7(r.g1), at7(r.g2), at7(r.g3)); }
 
+// B_CONV: act(row + bias of its channel) into the output, value by value
+// (a phase's pixels are every other one).
+fn store_image_row(row: u32, v: vec4<f32>, bias: f32) {
+    let at = pixels.out + vec4<u32>(row * p.out_plane);
+    let y = activate4(v + vec4<f32>(bias));
+    c1[at.x] = y.x;
+    c1[at.y] = y.y;
+    c1[at.z] = y.z;
+    c1[at.w] = y.w;
+}
+
 fn store_group(base: u32, r0: u32, c: u32, acc: mat4x4<f32>, bias_v: vec4<f32>) {
+    if B_CONV {
+        // M is a multiple of 4, so the group is wholly inside or past it.
+        if r0 < p.m {
+            var bias_rows = vec4<f32>(0.0);
+            if p.has_bias != 0u {
+                bias_rows = bias4[r0 / 4u];
+            }
+            store_image_row(r0, acc[0], bias_rows.x);
+            store_image_row(r0 + 1u, acc[1], bias_rows.y);
+            store_image_row(r0 + 2u, acc[2], bias_rows.z);
+            store_image_row(r0 + 3u, acc[3], bias_rows.w);
+        }
+        return;
+    }
     let n4 = p.n / 4u;
     let first = base + (r0 * p.n + c) / 4u;
     if r0 < p.m {
@@ -332,7 +373,7 @@ fn matmul_forward_lanes8(
         return;
     }
     var bias_v = vec4<f32>(0.0);
-    if p.has_bias != 0u {
+    if p.has_bias != 0u && !B_CONV {
         bias_v = bias4[c / 4u];
     }
     let base_c = wg.z * p.stride_c / 4u;

@@ -5,7 +5,8 @@
 use gpugan::gpu::kernels::conv::{
     Conv2dSpec, ConvShape, conv_transpose2d_into, conv_transpose2d_shape,
     conv2d_backward_input_into, conv2d_backward_weight_into, conv2d_into, conv2d_shape,
-    phase_weights_into, takes_implicit_im2col, transpose_takes_sub_pixel,
+    input_grad_takes_sub_pixel, phase_weights_into, takes_implicit_im2col,
+    transpose_takes_sub_pixel,
 };
 use gpugan::gpu::kernels::matmul::Activation;
 
@@ -19,7 +20,7 @@ const CONV_TOL: f64 = 1e-5;
 /// (batch, channels, height, width, out channels, kernel, stride, padding)
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const CASES: [Case; 23] = [
+const CASES: [Case; 25] = [
     (2, 1, 28, 28, 64, 4, 2, 1),   // DCGAN-28 critic conv 1
     (2, 64, 14, 14, 128, 4, 2, 1), // DCGAN-28 critic conv 2
     (1, 3, 17, 13, 5, 3, 1, 0),
@@ -56,10 +57,19 @@ const CASES: [Case; 23] = [
     (2, 16, 11, 10, 8, 4, 3, 2),
     (2, 4, 6, 6, 12, 1, 1, 0),
     (4, 4, 6, 6, 8, 2, 1, 1),
+    // Kernel 4, stride 2, padding 1 with out channels of a power of two:
+    // on lavapipe the input gradient is four 2×2 convs of dy (SUB_PIXEL,
+    // with case 18), here with ragged channels and a 5×3 output; then an
+    // odd-sized input, whose last row and column no phase covers (it
+    // takes the forward's implicit im2col, not the sub-pixel gradient).
+    (4, 12, 10, 6, 8, 4, 2, 1),
+    (4, 8, 11, 10, 16, 4, 2, 1),
 ];
 
 /// The cases of CASES that read the im2col matrix from x on lavapipe.
-const IMPLICIT: std::ops::Range<usize> = 18..23;
+const IMPLICIT: [usize; 6] = [18, 19, 20, 21, 22, 24];
+/// The cases whose input gradient runs as four 2×2 convs on lavapipe.
+const SUB_PIXEL: [usize; 2] = [18, 23];
 
 fn to_f64(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| f64::from(x)).collect()
@@ -78,13 +88,18 @@ fn shape_of(
 
 #[test]
 fn lavapipe_reads_the_im2col_matrix_straight_from_x() {
-    // Otherwise the forward test below would not check that path.
+    // Otherwise the tests below would not check those paths.
     let g = gpu();
     for (i, &case) in CASES.iter().enumerate() {
         let (s, spec) = shape_of(case);
         assert_eq!(
             takes_implicit_im2col(g, &s, spec),
             g.lanes8() && IMPLICIT.contains(&i),
+            "{case:?}"
+        );
+        assert_eq!(
+            input_grad_takes_sub_pixel(g, &s, spec),
+            g.lanes8() && SUB_PIXEL.contains(&i),
             "{case:?}"
         );
     }

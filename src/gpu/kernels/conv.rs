@@ -41,9 +41,7 @@ struct Params {
     slope: f32,
     has_bias: u32,
     o: u32,
-    /// phase_interleave_forward only (see conv.wgsl).
-    phase_stride: u32,
-    _pad: u32,
+    _pad: [u32; 2],
 }
 
 /// All sizes of one convolution: x [B, C, H, W], w [O, C, KH, KW], y [B, O, OH, OW].
@@ -184,8 +182,7 @@ fn params(s: &ConvShape, spec: Conv2dSpec, bias: bool, act: Activation) -> Resul
         slope,
         has_bias: u32::from(bias),
         o: u("output channels", s.o)?,
-        phase_stride: 0,
-        _pad: 0,
+        _pad: [0; 2],
     })
 }
 
@@ -496,25 +493,25 @@ pub fn conv2d_into(
         launch_kernel(gpu, &direct_kernel(false), &p, out.len() / 4, &bufs);
         return Ok(());
     }
-    let folded = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
     let implicit = ImplicitConv::of(&s, spec);
     if implicit.fits(gpu) {
         // The lavapipe kernel reads the im2col matrix straight from x held
         // NHWC (B_CONV in shaders/matmul_lanes8.wgsl), its rows over
         // (ky, kx, c), so w goes as [O, KH, KW, C]: two small permutes
-        // instead of im2col and a copy of its matrix into a texture.
+        // instead of im2col and a copy of its matrix into a texture; it
+        // stores y itself, bias and activation applied.
         let x_nhwc = pixel_major(gpu, x, [s.batch, s.c, s.h, s.w])?;
         let w_rows = pixel_major(gpu, w, [s.o, s.c, s.kh, s.kw])?;
         let w_rows = w_rows.reshape(&[s.o, s.kh * s.kw * s.c])?;
-        conv_matmul_into(gpu, &w_rows, &x_nhwc, &implicit, &folded)?;
-    } else {
-        let rows = im2col_pixel_major(gpu, x, &s, spec)?;
-        let spec_t = MatmulSpec {
-            trans_b: true,
-            ..MatmulSpec::default()
-        };
-        matmul_into(gpu, &weight_matrix(w, &s)?, &rows, None, &folded, &spec_t)?;
+        return conv_matmul_into(gpu, (&w_rows, &x_nhwc), &implicit, (bias, act), out);
     }
+    let folded = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
+    let rows = im2col_pixel_major(gpu, x, &s, spec)?;
+    let spec_t = MatmulSpec {
+        trans_b: true,
+        ..MatmulSpec::default()
+    };
+    matmul_into(gpu, &weight_matrix(w, &s)?, &rows, None, &folded, &spec_t)?;
     fold_into(gpu, &folded, &s, Layout::Unfold, out)?;
     bias_act(gpu, out, &s, (bias, w), act)
 }
@@ -531,8 +528,9 @@ pub fn conv2d(
     Ok(out)
 }
 
-/// The input gradient of conv `s` in `out` (also conv_transpose2d): the
-/// direct kernel where it applies, else cols = wᵀ·dy', dy' the [O, B·OH·OW]
+/// The input gradient of conv `s` in `out` (also conv_transpose2d): four
+/// 2×2 convs where `sub_pixel_phase` allows, the direct kernel where it
+/// applies, else cols = wᵀ·dy', dy' the [O, B·OH·OW]
 /// matrix of dy (held transposed, pixel major, so K = O is contiguous),
 /// then col2im.
 fn input_grad_into(
@@ -543,6 +541,9 @@ fn input_grad_into(
     spec: Conv2dSpec,
     out: &Tensor,
 ) -> Result<()> {
+    if let Some(phase) = sub_pixel_phase(gpu, s, spec) {
+        return sub_pixel_into(gpu, dy, w, (s, &phase), (None, Activation::None), out);
+    }
     if direct_input_grad(gpu, dy, w, s, spec, out)? {
         return Ok(());
     }
@@ -614,19 +615,21 @@ pub fn conv_transpose2d_into(
     expect_shape("conv_transpose2d", "output", &s.input(), out.shape())?;
     check_bias("conv_transpose2d", bias, s.c)?;
     if let Some(phase) = sub_pixel_phase(gpu, &s, spec) {
-        sub_pixel_into(gpu, x, w, (&s, spec), &phase, out)?;
-    } else {
-        input_grad_into(gpu, x, w, &s, spec, out)?;
+        return sub_pixel_into(gpu, x, w, (&s, &phase), (bias, act), out);
     }
+    input_grad_into(gpu, x, w, &s, spec, out)?;
     bias_act(gpu, out, &s, (bias, w), act)
 }
 
 /// The 2×2 conv each output phase of the transposed conv `s` (x [B, s.o,
-/// s.oh, s.ow], w [s.o, s.c, 4, 4]) comes down to, with phase (0, 0)'s
-/// padding, where it runs that way: kernel 4, stride 2, padding 1, and the
-/// phases take the implicit im2col (see conv.wgsl).
+/// s.oh, s.ow], w [s.o, s.c, 4, 4]) comes down to, as phase (0, 0),
+/// where it runs that way: kernel 4, stride 2, padding 1, an
+/// output of exactly twice the input (a conv's input gradient of odd size
+/// has a row or column no phase covers), and the phases take the implicit
+/// im2col (see conv.wgsl).
 fn sub_pixel_phase(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> Option<ImplicitConv> {
     let dcgan = s.kh == 4 && s.kw == 4 && spec.stride == 2 && spec.padding == 1;
+    let doubles = s.h == 2 * s.oh && s.w == 2 * s.ow;
     let phase = ImplicitConv {
         shape: ConvShape {
             batch: s.batch,
@@ -641,8 +644,10 @@ fn sub_pixel_phase(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> Option<Implici
         },
         stride: 1,
         pad: [1, 1],
+        step: 2,
+        phase: [0, 0],
     };
-    (dcgan && phase.fits(gpu)).then_some(phase)
+    (dcgan && doubles && phase.fits(gpu)).then_some(phase)
 }
 
 /// Whether `conv_transpose2d_into` on `gpu` runs as four 2×2 convs reading
@@ -651,37 +656,40 @@ pub fn transpose_takes_sub_pixel(gpu: &Gpu, x: &[usize], w: &[usize], spec: Conv
     conv_transpose2d_shape(x, w, spec).is_ok_and(|s| sub_pixel_phase(gpu, &s, spec).is_some())
 }
 
-/// conv_transpose2d(x, w) into `out` as four 2×2 convs of x, one per
-/// output phase, then one pass that interleaves them (see conv.wgsl).
+/// Whether `conv2d_backward_input_into` on `gpu` makes the input gradient
+/// of conv `s` as the same four 2×2 convs of dy (it is the transposed conv
+/// of dy by w).
+pub fn input_grad_takes_sub_pixel(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> bool {
+    sub_pixel_phase(gpu, s, spec).is_some()
+}
+
+/// act(conv_transpose2d(x, w) + bias) into `out` as four 2×2 convs of x,
+/// one per output phase, each storing its own pixels of `out` (see
+/// conv.wgsl).
 fn sub_pixel_into(
     gpu: &Gpu,
     x: &Tensor,
     w: &Tensor,
-    (s, spec): (&ConvShape, Conv2dSpec),
-    phase: &ImplicitConv,
+    (s, phase): (&ConvShape, &ImplicitConv),
+    (bias, act): (Option<&Tensor>, Activation),
     out: &Tensor,
 ) -> Result<()> {
     let (c_in, c_out) = (s.o, s.c);
     let x_nhwc = pixel_major(gpu, x, [s.batch, c_in, s.oh, s.ow])?;
     let weights = phase_weights(gpu, w, c_in, c_out)?;
-    let pixels = s.batch * s.oh * s.ow;
-    // Phase blocks start at view boundaries.
-    let stride = (c_out * pixels).next_multiple_of(crate::gpu::VIEW_ALIGN);
-    let phases = gpu.empty(&[4 * stride])?;
+    // A multiple of 64 (C_in a power of two of at least 4, C_out of 4), so
+    // each phase's weights start at a view boundary.
     let per_phase = 4 * c_in * c_out;
     for (i, pad) in [[1, 1], [1, 0], [0, 1], [0, 0]].into_iter().enumerate() {
         let a = weights.view(i * per_phase, &[c_out, 4 * c_in])?;
-        let y = phases.view(i * stride, &[c_out, pixels])?;
-        let conv = ImplicitConv { pad, ..*phase };
-        conv_matmul_into(gpu, &a, &x_nhwc, &conv, &y)?;
+        let conv = ImplicitConv {
+            pad,
+            step: 2,
+            phase: [i / 2, i % 2],
+            ..*phase
+        };
+        conv_matmul_into(gpu, (&a, &x_nhwc), &conv, (bias, act), out)?;
     }
-    let mut p = params(s, spec, false, Activation::None)?;
-    (p.o, p.h, p.w) = (p.c, p.oh, p.ow);
-    p.phase_stride = as_u32("conv_transpose2d", "phase block", stride)?;
-    // (A vec4 entry, four outputs and one store per invocation, ran no
-    // faster: its four scattered loads cost what four stores did.)
-    let bufs = [(1, &phases), (2, out)];
-    launch(gpu, "phase_interleave_forward", &p, out.len(), &bufs);
     Ok(())
 }
 

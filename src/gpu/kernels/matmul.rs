@@ -52,9 +52,10 @@ struct Params {
     splits: u32,
     chunk: u32,
     batch: u32,
-    /// The lavapipe kernel's implicit conv operand (`ImplicitConv`); zero
-    /// otherwise, and matmul.wgsl's Params ends before them.
-    conv: [u32; 12],
+    /// The lavapipe kernel's implicit conv operand and output
+    /// (`ImplicitConv`); zero otherwise, and matmul.wgsl's Params ends
+    /// before them.
+    conv: [u32; 16],
 }
 
 /// Sizes of one matmul, derived from the operand shapes.
@@ -168,11 +169,14 @@ fn k_splits(wanted: usize, k: usize, min_chunk: usize) -> (usize, usize) {
 }
 
 /// The kernel for one matmul and how K is split: (entry, output elements per
-/// workgroup along N and M, first binding, splits, chunk).
+/// workgroup along N and M, first binding, splits, chunk). `conv`: the
+/// lavapipe kernel's implicit conv, which stores into an image and so
+/// never splits K (the choice of kernel does not depend on the split).
 fn plan(
     s: &MatmulShape,
     target_workgroups: usize,
     lanes8: bool,
+    conv: bool,
 ) -> (&'static str, [usize; 2], u32, usize, usize) {
     let outputs = s.batch * s.m * s.n;
     if s.m < THIN_OUTPUT || s.n < THIN_OUTPUT {
@@ -191,7 +195,11 @@ fn plan(
         ("matmul_forward", [32, 32], 1)
     };
     let tiles = s.batch * s.n.div_ceil(tile[0]) * s.m.div_ceil(tile[1]);
-    let wanted = target_workgroups.div_ceil(tiles);
+    let wanted = if conv {
+        1
+    } else {
+        target_workgroups.div_ceil(tiles)
+    };
     let (splits, chunk) = k_splits(wanted, s.k, TILED_MIN_CHUNK);
     (entry, tile, binding, splits, chunk)
 }
@@ -210,7 +218,7 @@ fn lanes8_fits(gpu: &Gpu, a: &[usize], b: &[usize]) -> bool {
 /// lavapipe kernel, which fetches them as texels.
 pub fn takes_lanes8(gpu: &Gpu, a: &[usize], b: &[usize], spec: &MatmulSpec) -> bool {
     matmul_shape(a, b, spec)
-        .is_ok_and(|s| plan(&s, tiled_target(gpu), lanes8_fits(gpu, a, b)).0 == LANES8)
+        .is_ok_and(|s| plan(&s, tiled_target(gpu), lanes8_fits(gpu, a, b), false).0 == LANES8)
 }
 
 /// `op(A)·op(B) + bias`, then the activation, into a new tensor.
@@ -245,13 +253,18 @@ pub fn matmul_into(
 
 /// The im2col matrix of a conv's input that the lavapipe kernel reads
 /// straight from x held NHWC (`B_CONV` in shaders/matmul_lanes8.wgsl):
-/// rows over (ky, kx, c), columns over (n, oy, ox).
+/// rows over (ky, kx, c), columns over (n, oy, ox); and where the products
+/// go: output pixel (oy, ox) of channel o at (oy·step + phase[0],
+/// ox·step + phase[1]) of plane o of an NCHW image `step` times the
+/// output's size (step 2: one output phase of a transposed conv).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ImplicitConv {
     pub shape: ConvShape,
     pub stride: usize,
     /// Zero rows above and columns left of x.
     pub pad: [usize; 2],
+    pub step: usize,
+    pub phase: [usize; 2],
 }
 
 impl ImplicitConv {
@@ -260,7 +273,15 @@ impl ImplicitConv {
             shape: *shape,
             stride: spec.stride,
             pad: [spec.padding; 2],
+            step: 1,
+            phase: [0, 0],
         }
+    }
+
+    /// The NCHW image the products go into.
+    pub fn image(&self) -> [usize; 4] {
+        let s = &self.shape;
+        [s.batch, s.o, s.oh * self.step, s.ow * self.step]
     }
 
     fn matmul_shape(&self) -> MatmulShape {
@@ -285,12 +306,13 @@ impl ImplicitConv {
             && s.c.is_power_of_two()
             && s.kw.is_power_of_two()
             && lanes8_fits(gpu, &[m.m, m.k], &[s.batch * s.h * s.w, s.c])
-            && plan(&m, tiled_target(gpu), true).0 == LANES8
+            && plan(&m, tiled_target(gpu), true, true).0 == LANES8
     }
 
-    fn params(&self) -> Result<[u32; 12]> {
+    fn params(&self) -> Result<[u32; 16]> {
         let s = &self.shape;
         let u = |what, v| as_u32("conv matmul", what, v);
+        let [_, _, height, width] = self.image();
         Ok([
             s.c.trailing_zeros(),
             s.kw.trailing_zeros(),
@@ -301,6 +323,10 @@ impl ImplicitConv {
             u("padding left", self.pad[1])?,
             u("output width", s.ow)?,
             u("output pixels", s.oh * s.ow)?,
+            u("output plane", height * width)?,
+            u("output row step", self.step * width)?,
+            u("output step", self.step)?,
+            u("output phase", self.phase[0] * width + self.phase[1])?,
             0,
             0,
             0,
@@ -308,13 +334,14 @@ impl ImplicitConv {
     }
 }
 
-/// out [O, B·OH·OW] = a [O, KH·KW·C] · im2col(x) for `conv`, x being the
-/// conv's input as [B·H·W, C]; only where `conv.fits`.
+/// act(a [O, KH·KW·C] · im2col(x) + bias per row) for `conv` into its
+/// pixels of `out` (`conv.image()`, NCHW), x being the conv's input as
+/// [B·H·W, C]; only where `conv.fits`.
 pub(crate) fn conv_matmul_into(
     gpu: &Gpu,
-    a: &Tensor,
-    x_nhwc: &Tensor,
+    (a, x_nhwc): (&Tensor, &Tensor),
     conv: &ImplicitConv,
+    (bias, act): (Option<&Tensor>, Activation),
     out: &Tensor,
 ) -> Result<()> {
     let s = conv.matmul_shape();
@@ -326,7 +353,10 @@ pub(crate) fn conv_matmul_into(
         &[cs.batch * cs.h * cs.w, cs.c],
         x_nhwc.shape(),
     )?;
-    expect_shape("conv matmul", "output", &s.output(), out.shape())?;
+    expect_shape("conv matmul", "output", &conv.image(), out.shape())?;
+    if let Some(bias) = bias {
+        expect_shape("conv matmul", "bias", &[s.m], bias.shape())?;
+    }
     if !conv.fits(gpu) {
         return Err(Error::Invalid {
             op: "conv matmul",
@@ -335,9 +365,10 @@ pub(crate) fn conv_matmul_into(
     }
     let spec = MatmulSpec {
         trans_b: true,
+        activation: act,
         ..MatmulSpec::default()
     };
-    launch(gpu, &s, (a, x_nhwc, None, out), &spec, Some(conv))
+    launch(gpu, &s, (a, x_nhwc, bias, out), &spec, Some(conv))
 }
 
 /// Records the matmul `s` (or the implicit conv) into `out`.
@@ -371,7 +402,7 @@ fn launch(
     // Without a bias, A stands in for the unread bias binding.
     let bias_buf = bias.unwrap_or(a);
     let lanes8 = conv.is_some() || lanes8_fits(gpu, a.shape(), b.shape());
-    let (entry, tile, first, splits, chunk) = plan(s, tiled_target(gpu), lanes8);
+    let (entry, tile, first, splits, chunk) = plan(s, tiled_target(gpu), lanes8, conv.is_some());
     params.splits = as_u32("matmul", "K splits", splits)?;
     params.chunk = as_u32("matmul", "K chunk", chunk)?;
     // Split K: the chunks write raw partial products to scratch, and the
@@ -416,11 +447,12 @@ fn launch(
             });
         }
         if entry == LANES8 {
-            // Operands as textures (see shaders/matmul_lanes8.wgsl).
+            // Operands as textures (see shaders/matmul_lanes8.wgsl); the
+            // output also as scalars at 11, for B_CONV's image stores.
             gpu.dispatch_with_operand_textures(
                 &kernel,
                 &partial_params,
-                &[(first + 2, bias_buf), (first + 3, &partial)],
+                &[(first + 2, bias_buf), (first + 3, &partial), (11, &partial)],
                 &[(9, a), (10, b)],
                 groups,
             );
