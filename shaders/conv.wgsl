@@ -22,7 +22,8 @@
 //   col2im_forward:  x[b, c, iy, ix] = Σ cols[(c,i,j), (b,oy,ox)] over oy·s−p+i = iy,
 //                    ox·s−p+j = ix (only taps of the right stride phase are visited)
 //   fold_forward:    LAYOUT 0 (fold) t'[c, b, p] = t[b, c, p]; 1 (unfold) the
-//                    inverse; 2 (pixel major) t'[b, p, c] = t[b, c, p]
+//                    inverse; 2 (pixel major) t'[b, p, c] = t[b, c, p];
+//                    3 (channels first) the inverse of 2
 //   bias_act_forward: t[b, c, ..] = act(t[b, c, ..] + bias[c]), in place
 //
 // A transposed conv with kernel 4, stride 2 and padding 1 (a DCGAN
@@ -396,6 +397,7 @@ fn col2im_forward_vec4(
 const LAYOUT_FOLD: u32 = 0u;
 const LAYOUT_UNFOLD: u32 = 1u;
 const LAYOUT_PIXEL_MAJOR: u32 = 2u;
+const LAYOUT_CHANNELS_FIRST: u32 = 3u;
 override LAYOUT: u32 = LAYOUT_FOLD;
 
 @compute @workgroup_size(WORKGROUP)
@@ -422,6 +424,14 @@ fn fold_forward(
             let c = (e / plane) % p.c;
             let b = e / (plane * p.c);
             dst[e] = src[(c * p.batch + b) * plane + pix];
+        }
+        case LAYOUT_CHANNELS_FIRST: {
+            // e = (b·C + c)·plane + pix.
+            let pix = e % plane;
+            let bc = e / plane;
+            let c = bc % p.c;
+            let b = bc / p.c;
+            dst[e] = src[(b * plane + pix) * p.c + c];
         }
         case LAYOUT_PIXEL_MAJOR, default: {
             // e = (b·plane + pix)·C + c.

@@ -17,6 +17,13 @@
 // transposed conv's four output phases (step 2) need no interleaving pass.
 // Such a matmul never splits K (the host's `plan`).
 //
+// With B_CONV_GRAD, op(B) is that im2col matrix transposed, the weight
+// gradient's operand: row kk = output pixel (n·OH + oy)·OW + ox, column
+// (ky·KW + kx)·C + c, so a vec4 of a row is again one texel of x. A lane's
+// four columns are one tap, so the tap is the lane's own and the pixel is
+// the same in every lane (its divisions are scalar). The products are the
+// [O, KH, KW, C] matrix (stored as usual).
+//
 // Why a kernel of its own: lavapipe runs a subgroup's 8 invocations as the
 // lanes of one SIMD register, and a storage load whose address differs by
 // lane becomes a loop over the lanes, each with its own bounds check and
@@ -61,10 +68,10 @@ struct Params {
     splits: u32,
     chunk: u32,
     batch: u32,
-    // B_CONV only: log2 of C and of KW, x's height and width, the stride,
-    // the padding above and left of x (a transposed conv's phases pad
-    // the axes differently), OW and OH·OW; then where the products go in
-    // the NCHW output: its plane, the step between the rows and between
+    // B_CONV and B_CONV_GRAD: log2 of C and of KW, x's height and width,
+    // the stride, the padding above and left of x (a transposed conv's
+    // phases pad the axes differently), OW and OH·OW; then, B_CONV only,
+    // where the products go in the NCHW output: its plane, the step between the rows and between
     // the columns of output pixels, and the phase's offset
     // (phase_y·width + phase_x).
     conv_c_shift: u32,
@@ -80,14 +87,16 @@ struct Params {
     out_row_step: u32,
     out_step: u32,
     out_phase: u32,
+    // B_CONV_GRAD: OH.
+    conv_oh: u32,
     _pad0: u32,
     _pad1: u32,
-    _pad2: u32,
 }
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override B_CONV: bool = false;
+override B_CONV_GRAD: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
@@ -208,6 +217,16 @@ fn conv_pixels(c: u32) -> Pixels {
     return Pixels(vec4<i32>(oy * p.conv_stride) - pad_y, vec4<i32>(ox * p.conv_stride) - pad_x, n * p.conv_h, out);
 }
 
+// Texel (channel quad) cq of x at (n, iy, ix), nh = n·H, or zeros in the
+// padding.
+fn x_texel(base: u32, nh: u32, iy: i32, ix: i32, cq: u32) -> vec4<f32> {
+    let inside = iy >= 0 && ix >= 0 && iy < i32(p.conv_h) && ix < i32(p.conv_w);
+    let y = u32(clamp(iy, 0, i32(p.conv_h) - 1));
+    let x = u32(clamp(ix, 0, i32(p.conv_w) - 1));
+    let texel = ((nh + y) * p.conv_w + x) * ((1u << p.conv_c_shift) / 4u) + cq;
+    return select(vec4<f32>(0.0), b_load(base + texel), inside);
+}
+
 // Channels c4·4 .. + 4 of x at (n, iy0 + ky, ix0 + kx) for the tap of row kk
 // (a multiple of 4), or zeros in the padding.
 fn conv_texel(base: u32, iy0: i32, ix0: i32, nh: u32, kk: u32) -> vec4<f32> {
@@ -215,11 +234,42 @@ fn conv_texel(base: u32, iy0: i32, ix0: i32, nh: u32, kk: u32) -> vec4<f32> {
     let tap = kk >> p.conv_c_shift;
     let iy = iy0 + i32(tap >> p.conv_kw_shift);
     let ix = ix0 + i32(tap & ((1u << p.conv_kw_shift) - 1u));
-    let inside = iy >= 0 && ix >= 0 && iy < i32(p.conv_h) && ix < i32(p.conv_w);
-    let y = u32(clamp(iy, 0, i32(p.conv_h) - 1));
-    let x = u32(clamp(ix, 0, i32(p.conv_w) - 1));
-    let texel = ((nh + y) * p.conv_w + x) * ((c_mask + 1u) / 4u) + (kk & c_mask) / 4u;
-    return select(vec4<f32>(0.0), b_load(base + texel), inside);
+    return x_texel(base, nh, iy, ix, (kk & c_mask) / 4u);
+}
+
+// B_CONV_GRAD: the lane's tap (ky, kx) and channel quad, from its first
+// column.
+var<private> grad_tap: vec3<u32>;
+
+fn conv_grad_tap(c: u32) -> vec3<u32> {
+    let tap = c >> p.conv_c_shift;
+    let kw_mask = (1u << p.conv_kw_shift) - 1u;
+    let c_mask = (1u << p.conv_c_shift) - 1u;
+    return vec3<u32>(tap >> p.conv_kw_shift, tap & kw_mask, (c & c_mask) / 4u);
+}
+
+// B_CONV_GRAD: output pixel kk as (n, oy, ox).
+fn grad_pixel(kk: u32) -> vec3<u32> {
+    let n = kk / p.conv_ohw;
+    let r = kk - n * p.conv_ohw;
+    let oy = r / p.conv_ow;
+    return vec3<u32>(n, oy, r - oy * p.conv_ow);
+}
+
+// The output pixel after q, without dividing (the four rows of a block
+// are consecutive pixels; dividing for each cost a quarter of the time).
+fn next_grad_pixel(q: vec3<u32>) -> vec3<u32> {
+    let wrap_x = q.z + 1u == p.conv_ow;
+    let wrap_y = wrap_x && q.y + 1u == p.conv_oh;
+    return vec3<u32>(select(q.x, q.x + 1u, wrap_y), select(select(q.y, q.y + 1u, wrap_x), 0u, wrap_y), select(q.z + 1u, 0u, wrap_x));
+}
+
+// B_CONV_GRAD: the row of op(B) at output pixel q over the lane's four
+// columns.
+fn conv_grad_row(base: u32, q: vec3<u32>) -> vec4<f32> {
+    let iy = i32(q.y * p.conv_stride + grad_tap.x) - i32(p.conv_pad_y);
+    let ix = i32(q.z * p.conv_stride + grad_tap.y) - i32(p.conv_pad_x);
+    return x_texel(base, q.x * p.conv_h, iy, ix, grad_tap.z);
 }
 
 // op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns. Past
@@ -227,6 +277,13 @@ fn conv_texel(base: u32, iy0: i32, ix0: i32, nh: u32, kk: u32) -> vec4<f32> {
 // infinity in such a row would still turn into NaN: 0·∞).
 fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     let kk = min(k, k_end - 4u);
+    if B_CONV_GRAD {
+        let q0 = grad_pixel(kk);
+        let q1 = next_grad_pixel(q0);
+        let q2 = next_grad_pixel(q1);
+        let q3 = next_grad_pixel(q2);
+        return mat4x4<f32>(conv_grad_row(base, q0), conv_grad_row(base, q1), conv_grad_row(base, q2), conv_grad_row(base, q3));
+    }
     if B_CONV {
         let px = pixels;
         return transpose(mat4x4<f32>(
@@ -333,6 +390,9 @@ fn matmul_forward_lanes8(
     let base_b = z * p.stride_b / 4u;
     if B_CONV {
         pixels = conv_pixels(lc);
+    }
+    if B_CONV_GRAD {
+        grad_tap = conv_grad_tap(lc);
     }
 
     var acc = Rows(mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>());

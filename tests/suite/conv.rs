@@ -6,7 +6,7 @@ use gpugan::gpu::kernels::conv::{
     Conv2dSpec, ConvShape, conv_transpose2d_into, conv_transpose2d_shape,
     conv2d_backward_input_into, conv2d_backward_weight_into, conv2d_into, conv2d_shape,
     input_grad_takes_sub_pixel, phase_weights_into, takes_implicit_im2col,
-    transpose_takes_sub_pixel,
+    transpose_takes_sub_pixel, weight_grad_takes_implicit_im2col,
 };
 use gpugan::gpu::kernels::matmul::Activation;
 
@@ -66,8 +66,11 @@ const CASES: [Case; 25] = [
     (4, 8, 11, 10, 16, 4, 2, 1),
 ];
 
-/// The cases of CASES that read the im2col matrix from x on lavapipe.
+/// The cases of CASES that read the im2col matrix from x on lavapipe in
+/// the forward, and in the weight gradient (case 21's has 4 columns, which
+/// the split-K kernel takes).
 const IMPLICIT: [usize; 6] = [18, 19, 20, 21, 22, 24];
+const IMPLICIT_GRAD: [usize; 5] = [18, 19, 20, 22, 24];
 /// The cases whose input gradient runs as four 2×2 convs on lavapipe.
 const SUB_PIXEL: [usize; 2] = [18, 23];
 
@@ -95,6 +98,11 @@ fn lavapipe_reads_the_im2col_matrix_straight_from_x() {
         assert_eq!(
             takes_implicit_im2col(g, &s, spec),
             g.lanes8() && IMPLICIT.contains(&i),
+            "{case:?}"
+        );
+        assert_eq!(
+            weight_grad_takes_implicit_im2col(g, &s, spec),
+            g.lanes8() && IMPLICIT_GRAD.contains(&i),
             "{case:?}"
         );
         assert_eq!(

@@ -57,8 +57,8 @@ fn every_shader_file_is_registered() {
 /// translated as its own specialisation, one override at a time.
 fn override_values(name: &str) -> Vec<f64> {
     match name {
-        "TRANS_A" | "TRANS_B" | "FLIP" | "B_CONV" => vec![1.0],
-        "LAYOUT" => vec![1.0, 2.0],
+        "TRANS_A" | "TRANS_B" | "FLIP" | "B_CONV" | "B_CONV_GRAD" => vec![1.0],
+        "LAYOUT" => vec![1.0, 2.0, 3.0],
         // Every elementwise op code (and some unused ones: the switch's
         // default takes them).
         "OP" => (1..=40).map(f64::from).collect(),

@@ -10,7 +10,8 @@
 //! (`transpose_takes_sub_pixel`).
 
 use super::matmul::{
-    Activation, ImplicitConv, MatmulSpec, THIN_OUTPUT, conv_matmul_into, matmul_into,
+    Activation, ImplicitConv, MatmulSpec, THIN_OUTPUT, conv_matmul_into,
+    conv_weight_grad_matmul_into, matmul_into,
 };
 use super::{WORKGROUP_1D, as_u32};
 use crate::error::{Error, Result, expect_shape};
@@ -275,6 +276,8 @@ enum Layout {
     Unfold = 1,
     /// → [B·OH·OW, O], the same matrix transposed (K = O contiguous).
     PixelMajor = 2,
+    /// [B, OH·OW, O] → [B, O, OH, OW], the inverse of PixelMajor.
+    ChannelsFirst = 3,
 }
 
 /// Permutes `t` as `layout` says into `out`; `s` gives B, O, OH, OW.
@@ -298,6 +301,8 @@ fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, layout: Layout, out: &Tensor)
     let quads = match layout {
         Layout::PixelMajor => s.o.is_multiple_of(4),
         Layout::Fold | Layout::Unfold => (s.oh * s.ow).is_multiple_of(4),
+        // Only small tensors so far (weight gradients).
+        Layout::ChannelsFirst => false,
     };
     if quads {
         // Four values per invocation, one vec4 store (see the shader).
@@ -592,6 +597,23 @@ pub fn conv2d_backward_weight_into(
         &s.output(),
         dy.shape(),
     )?;
+    let implicit = ImplicitConv::of(&s, spec);
+    if implicit.weight_grad_fits(gpu) {
+        // As the forward's implicit im2col (conv2d_into): the lavapipe
+        // kernel reads the lowered matrix straight from x held NHWC, so dw
+        // comes as [O, KH, KW, C] and is permuted back.
+        let x_nhwc = pixel_major(gpu, x, [s.batch, s.c, s.h, s.w])?;
+        let dw_rows = gpu.empty(&[s.o, s.kh * s.kw * s.c])?;
+        conv_weight_grad_matmul_into(gpu, (&fold(gpu, dy, &s)?, &x_nhwc), &implicit, &dw_rows)?;
+        let rows = ConvShape {
+            batch: s.o,
+            o: s.c,
+            oh: s.kh,
+            ow: s.kw,
+            ..s
+        };
+        return fold_into(gpu, &dw_rows, &rows, Layout::ChannelsFirst, out);
+    }
     let cols = im2col(gpu, x, &s, spec)?;
     let spec_t = MatmulSpec {
         trans_b: true,
@@ -599,6 +621,12 @@ pub fn conv2d_backward_weight_into(
     };
     let dw = out.reshape(&[s.o, s.c * s.kh * s.kw])?;
     matmul_into(gpu, &fold(gpu, dy, &s)?, &cols, None, &dw, &spec_t)
+}
+
+/// Whether `conv2d_backward_weight_into` on `gpu` reads the im2col matrix
+/// of `s` straight from x (the lavapipe kernel's B_CONV_GRAD).
+pub fn weight_grad_takes_implicit_im2col(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> bool {
+    ImplicitConv::of(s, spec).weight_grad_fits(gpu)
 }
 
 /// act(conv_transpose2d(x, w) + bias) into `out`; w is [C_in, C_out, KH, KW].

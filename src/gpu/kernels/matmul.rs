@@ -169,14 +169,15 @@ fn k_splits(wanted: usize, k: usize, min_chunk: usize) -> (usize, usize) {
 }
 
 /// The kernel for one matmul and how K is split: (entry, output elements per
-/// workgroup along N and M, first binding, splits, chunk). `conv`: the
-/// lavapipe kernel's implicit conv, which stores into an image and so
-/// never splits K (the choice of kernel does not depend on the split).
+/// workgroup along N and M, first binding, splits, chunk). `image`: the
+/// lavapipe kernel stores the products into a conv's output image
+/// (`B_CONV`), so K is never split (the choice of kernel does not depend
+/// on the split).
 fn plan(
     s: &MatmulShape,
     target_workgroups: usize,
     lanes8: bool,
-    conv: bool,
+    image: bool,
 ) -> (&'static str, [usize; 2], u32, usize, usize) {
     let outputs = s.batch * s.m * s.n;
     if s.m < THIN_OUTPUT || s.n < THIN_OUTPUT {
@@ -195,7 +196,7 @@ fn plan(
         ("matmul_forward", [32, 32], 1)
     };
     let tiles = s.batch * s.n.div_ceil(tile[0]) * s.m.div_ceil(tile[1]);
-    let wanted = if conv {
+    let wanted = if image {
         1
     } else {
         target_workgroups.div_ceil(tiles)
@@ -296,17 +297,44 @@ impl ImplicitConv {
         }
     }
 
+    /// The weight gradient's product: [O, B·OH·OW] · [B·OH·OW, KH·KW·C].
+    fn weight_grad_shape(&self) -> MatmulShape {
+        let m = self.matmul_shape();
+        MatmulShape {
+            n: m.k,
+            k: m.n,
+            ..m
+        }
+    }
+
+    /// Channels and kernel width as the kernel splits a row index: C (a
+    /// multiple of 4) and KW powers of two; and x fits its texture.
+    fn texel_friendly(&self, gpu: &Gpu) -> bool {
+        let s = &self.shape;
+        s.c >= 4
+            && s.c.is_power_of_two()
+            && s.kw.is_power_of_two()
+            && gpu
+                .operand_texture_height(s.batch * s.h * s.w * s.c)
+                .is_some()
+    }
+
     /// Whether the lavapipe kernel takes this conv: it runs there, the
     /// operands fit its textures, and C (a multiple of 4) and KW are powers
     /// of two, so that the kernel splits a row index with shifts.
     pub fn fits(&self, gpu: &Gpu) -> bool {
-        let s = &self.shape;
         let m = self.matmul_shape();
-        s.c >= 4
-            && s.c.is_power_of_two()
-            && s.kw.is_power_of_two()
-            && lanes8_fits(gpu, &[m.m, m.k], &[s.batch * s.h * s.w, s.c])
+        self.texel_friendly(gpu)
+            && lanes8_fits(gpu, &[m.m, m.k], &[1])
             && plan(&m, tiled_target(gpu), true, true).0 == LANES8
+    }
+
+    /// As `fits`, for the weight gradient (`conv_weight_grad_matmul_into`).
+    pub fn weight_grad_fits(&self, gpu: &Gpu) -> bool {
+        let m = self.weight_grad_shape();
+        self.texel_friendly(gpu)
+            && lanes8_fits(gpu, &[m.m, m.k], &[1])
+            && plan(&m, tiled_target(gpu), true, false).0 == LANES8
     }
 
     fn params(&self) -> Result<[u32; 16]> {
@@ -327,7 +355,7 @@ impl ImplicitConv {
             u("output row step", self.step * width)?,
             u("output step", self.step)?,
             u("output phase", self.phase[0] * width + self.phase[1])?,
-            0,
+            u("output height", s.oh)?,
             0,
             0,
         ])
@@ -368,7 +396,78 @@ pub(crate) fn conv_matmul_into(
         activation: act,
         ..MatmulSpec::default()
     };
-    launch(gpu, &s, (a, x_nhwc, bias, out), &spec, Some(conv))
+    launch(
+        gpu,
+        &s,
+        (a, x_nhwc, bias, out),
+        &spec,
+        Some(ConvB::Im2col(conv)),
+    )
+}
+
+/// out [O, KH·KW·C] = dy [O, B·OH·OW] · im2col(x)ᵀ for `conv`, x being the
+/// conv's input as [B·H·W, C]: its weight gradient with the taps before
+/// the channels; only where `conv.weight_grad_fits`.
+pub(crate) fn conv_weight_grad_matmul_into(
+    gpu: &Gpu,
+    (dy, x_nhwc): (&Tensor, &Tensor),
+    conv: &ImplicitConv,
+    out: &Tensor,
+) -> Result<()> {
+    let s = conv.weight_grad_shape();
+    let cs = &conv.shape;
+    expect_shape(
+        "conv weight matmul",
+        "output gradient",
+        &[s.m, s.k],
+        dy.shape(),
+    )?;
+    expect_shape(
+        "conv weight matmul",
+        "input",
+        &[cs.batch * cs.h * cs.w, cs.c],
+        x_nhwc.shape(),
+    )?;
+    expect_shape("conv weight matmul", "output", &s.output(), out.shape())?;
+    if !conv.weight_grad_fits(gpu) {
+        return Err(Error::Invalid {
+            op: "conv weight matmul",
+            reason: format!("{cs:?} does not take the lavapipe kernel"),
+        });
+    }
+    let spec = MatmulSpec::default();
+    launch(
+        gpu,
+        &s,
+        (dy, x_nhwc, None, out),
+        &spec,
+        Some(ConvB::Im2colT(conv)),
+    )
+}
+
+/// A B operand that the lavapipe kernel reads from a conv's input x.
+#[derive(Clone, Copy)]
+enum ConvB<'a> {
+    /// The forward's im2col matrix (`B_CONV`), products stored as the
+    /// conv's output image.
+    Im2col(&'a ImplicitConv),
+    /// Its transpose, the weight gradient's (`B_CONV_GRAD`).
+    Im2colT(&'a ImplicitConv),
+}
+
+impl ConvB<'_> {
+    fn override_name(self) -> &'static str {
+        match self {
+            ConvB::Im2col(_) => "B_CONV",
+            ConvB::Im2colT(_) => "B_CONV_GRAD",
+        }
+    }
+
+    fn implicit(&self) -> &ImplicitConv {
+        match self {
+            ConvB::Im2col(c) | ConvB::Im2colT(c) => c,
+        }
+    }
 }
 
 /// Records the matmul `s` (or the implicit conv) into `out`.
@@ -377,7 +476,7 @@ fn launch(
     s: &MatmulShape,
     (a, b, bias, out): (&Tensor, &Tensor, Option<&Tensor>, &Tensor),
     spec: &MatmulSpec,
-    conv: Option<&ImplicitConv>,
+    conv: Option<ConvB>,
 ) -> Result<()> {
     let batch = as_u32("matmul", "batch", s.batch)?;
     let (act, slope) = spec.activation.code_and_slope();
@@ -395,14 +494,15 @@ fn launch(
         chunk: as_u32("matmul", "K", s.k)?,
         batch,
         conv: conv
-            .map(ImplicitConv::params)
+            .map(|c| c.implicit().params())
             .transpose()?
             .unwrap_or_default(),
     };
     // Without a bias, A stands in for the unread bias binding.
     let bias_buf = bias.unwrap_or(a);
     let lanes8 = conv.is_some() || lanes8_fits(gpu, a.shape(), b.shape());
-    let (entry, tile, first, splits, chunk) = plan(s, tiled_target(gpu), lanes8, conv.is_some());
+    let image = matches!(conv, Some(ConvB::Im2col(_)));
+    let (entry, tile, first, splits, chunk) = plan(s, tiled_target(gpu), lanes8, image);
     params.splits = as_u32("matmul", "K splits", splits)?;
     params.chunk = as_u32("matmul", "K chunk", chunk)?;
     // Split K: the chunks write raw partial products to scratch, and the
@@ -424,8 +524,8 @@ fn launch(
     let mut kernel = Kernel::new(shader, entry)
         .with("TRANS_A", f64::from(u8::from(spec.trans_a)))
         .with("TRANS_B", f64::from(u8::from(spec.trans_b)));
-    if conv.is_some() {
-        kernel = kernel.with("B_CONV", 1.0);
+    if let Some(conv) = conv {
+        kernel = kernel.with(conv.override_name(), 1.0);
     }
     if entry == "matmul_split_partial" {
         gpu.dispatch(
