@@ -639,3 +639,116 @@ fn phase_weights_forward(
     let kx = 3u - (phase & 1u) - 2u * (tap & 1u);
     dst[e] = src[((c * p.o + o) * 4u + ky) * 4u + kx];
 }
+
+// The three windows a 3-wide kernel with padding 1 reads in one input row
+// for four outputs: taps kx = 0, 1, 2 of columns 4t .. 4t + 4.
+struct Windows {
+    w0: vec4<f32>,
+    w1: vec4<f32>,
+    w2: vec4<f32>,
+}
+
+// Aligned vec4 t of row iy of the plane starting at row `plane_row`, or
+// zeros outside the image (selected, not branched on).
+fn x_quad(plane_row: u32, iy: i32, t: i32) -> vec4<f32> {
+    let quads = i32(p.w / 4u);
+    let inside = iy >= 0 && iy < i32(p.h) && t >= 0 && t < quads;
+    let row = plane_row + u32(clamp(iy, 0, i32(p.h) - 1));
+    return select(vec4<f32>(0.0), src4[row * u32(quads) + u32(clamp(t, 0, quads - 1))], inside);
+}
+
+fn windows3(plane_row: u32, iy: i32, t: i32) -> Windows {
+    let lo = x_quad(plane_row, iy, t - 1);
+    let mid = x_quad(plane_row, iy, t);
+    let hi = x_quad(plane_row, iy, t + 1);
+    return Windows(vec4<f32>(lo.w, mid.xyz), mid, vec4<f32>(mid.yzw, hi.x));
+}
+
+// acc + the three taps k of one kernel row over its windows, kx ascending.
+fn taps3(acc: vec4<f32>, win: Windows, k: vec3<f32>) -> vec4<f32> {
+    return fma(vec4<f32>(k.z), win.w2, fma(vec4<f32>(k.y), win.w1, fma(vec4<f32>(k.x), win.w0, acc)));
+}
+
+// Kernel row ky of output channel o and input channel c; with FLIP the
+// input gradient's tap, w[c, o, 2 − ky, 2 − kx] (see conv2d_direct_forward_vec4).
+fn kernel_row3(o: u32, c: u32, ky: u32) -> vec3<f32> {
+    if FLIP {
+        let r = ((c * p.o + o) * 3u + 2u - ky) * 3u;
+        return vec3<f32>(weights[r + 2u], weights[r + 1u], weights[r]);
+    }
+    let r = ((o * p.c + c) * 3u + ky) * 3u;
+    return vec3<f32>(weights[r], weights[r + 1u], weights[r + 2u]);
+}
+
+// conv2d_direct_forward_vec4 for 3×3 kernels with padding 1 (a DCGAN
+// generator's last conv, and with FLIP its input gradient): four outputs of
+// each of four rows per invocation. Each input row's three windows are
+// loaded once and feed every output row they reach, and the taps are
+// written out, so a channel costs 18 vec4 loads of x and 9 of weights for
+// 36 vec4 FMAs, with no per-tap control flow (the general kernel spent
+// ~270 cycles per tap of 8 lanes on its loop, window switch and reloads).
+// The sums run in the general kernel's order (channel, ky, kx), so the
+// results are the same bit for bit.
+@compute @workgroup_size(WORKGROUP)
+fn conv2d_direct3_forward_vec4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let quads = p.ow / 4u;
+    let bands = (p.oh + 3u) / 4u;
+    let e = element_index(wg, lid, groups);
+    if e >= p.batch * p.o * bands * quads {
+        return;
+    }
+    // e = ((b·O + o)·bands + band)·OW/4 + t.
+    let line = e / quads;
+    let t = i32(e - line * quads);
+    let plane = line / bands;
+    let oy0 = (line - plane * bands) * 4u;
+    let b = plane / p.o;
+    let o = plane - b * p.o;
+    var a0 = vec4<f32>(0.0);
+    var a1 = vec4<f32>(0.0);
+    var a2 = vec4<f32>(0.0);
+    var a3 = vec4<f32>(0.0);
+    for (var c = 0u; c < p.c; c++) {
+        let k0 = kernel_row3(o, c, 0u);
+        let k1 = kernel_row3(o, c, 1u);
+        let k2 = kernel_row3(o, c, 2u);
+        let rows = (b * p.c + c) * p.h;
+        let y = i32(oy0) - 1;
+        // Input row y + j feeds output row i through kernel row j − i.
+        var r = windows3(rows, y, t);
+        a0 = taps3(a0, r, k0);
+        r = windows3(rows, y + 1, t);
+        a0 = taps3(a0, r, k1);
+        a1 = taps3(a1, r, k0);
+        r = windows3(rows, y + 2, t);
+        a0 = taps3(a0, r, k2);
+        a1 = taps3(a1, r, k1);
+        a2 = taps3(a2, r, k0);
+        r = windows3(rows, y + 3, t);
+        a1 = taps3(a1, r, k2);
+        a2 = taps3(a2, r, k1);
+        a3 = taps3(a3, r, k0);
+        r = windows3(rows, y + 4, t);
+        a2 = taps3(a2, r, k2);
+        a3 = taps3(a3, r, k1);
+        r = windows3(rows, y + 5, t);
+        a3 = taps3(a3, r, k2);
+    }
+    let bias_v = select(0.0, bias[o], p.has_bias != 0u);
+    let first = (plane * p.oh + oy0) * quads + u32(t);
+    dst4[first] = activate4(a0 + bias_v);
+    // Rows past OH (its last band) are not stored.
+    if oy0 + 1u < p.oh {
+        dst4[first + quads] = activate4(a1 + bias_v);
+    }
+    if oy0 + 2u < p.oh {
+        dst4[first + 2u * quads] = activate4(a2 + bias_v);
+    }
+    if oy0 + 3u < p.oh {
+        dst4[first + 3u * quads] = activate4(a3 + bias_v);
+    }
+}

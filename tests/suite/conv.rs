@@ -5,7 +5,7 @@
 use gpugan::gpu::kernels::conv::{
     Conv2dSpec, ConvShape, conv_transpose2d_into, conv_transpose2d_shape,
     conv2d_backward_input_into, conv2d_backward_weight_into, conv2d_into, conv2d_shape,
-    input_grad_takes_sub_pixel, phase_weights_into, takes_implicit_im2col,
+    input_grad_takes_sub_pixel, phase_weights_into, takes_direct_3x3, takes_implicit_im2col,
     transpose_takes_sub_pixel, weight_grad_takes_implicit_im2col,
 };
 use gpugan::gpu::kernels::matmul::Activation;
@@ -20,7 +20,7 @@ const CONV_TOL: f64 = 1e-5;
 /// (batch, channels, height, width, out channels, kernel, stride, padding)
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const CASES: [Case; 25] = [
+const CASES: [Case; 26] = [
     (2, 1, 28, 28, 64, 4, 2, 1),   // DCGAN-28 critic conv 1
     (2, 64, 14, 14, 128, 4, 2, 1), // DCGAN-28 critic conv 2
     (1, 3, 17, 13, 5, 3, 1, 0),
@@ -64,6 +64,10 @@ const CASES: [Case; 25] = [
     // takes the forward's implicit im2col, not the sub-pixel gradient).
     (4, 12, 10, 6, 8, 4, 2, 1),
     (4, 8, 11, 10, 16, 4, 2, 1),
+    // 3×3 with padding 1 at stride 1, few outputs: the direct kernel that
+    // makes four rows per invocation (DIRECT_3X3, with case 13), here with
+    // 7 rows, so its last band of rows is partly past the image.
+    (2, 5, 7, 8, 3, 3, 1, 1),
 ];
 
 /// The cases of CASES that read the im2col matrix from x on lavapipe in
@@ -71,6 +75,9 @@ const CASES: [Case; 25] = [
 /// the split-K kernel takes).
 const IMPLICIT: [usize; 6] = [18, 19, 20, 21, 22, 24];
 const IMPLICIT_GRAD: [usize; 5] = [18, 19, 20, 22, 24];
+/// The cases that take the four-row direct kernel (forward and input
+/// gradient), on every adapter.
+const DIRECT_3X3: [usize; 2] = [13, 25];
 /// The cases whose input gradient runs as four 2×2 convs on lavapipe.
 const SUB_PIXEL: [usize; 2] = [18, 23];
 
@@ -103,6 +110,11 @@ fn lavapipe_reads_the_im2col_matrix_straight_from_x() {
         assert_eq!(
             weight_grad_takes_implicit_im2col(g, &s, spec),
             g.lanes8() && IMPLICIT_GRAD.contains(&i),
+            "{case:?}"
+        );
+        assert_eq!(
+            takes_direct_3x3(&s, spec),
+            DIRECT_3X3.contains(&i),
             "{case:?}"
         );
         assert_eq!(

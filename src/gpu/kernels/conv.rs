@@ -432,8 +432,31 @@ fn takes_direct(s: &ConvShape, spec: Conv2dSpec) -> bool {
     spec.stride == 1 && s.o < THIN_OUTPUT && s.w.is_multiple_of(4) && s.ow.is_multiple_of(4)
 }
 
-fn direct_kernel(flip: bool) -> Kernel {
-    Kernel::new(Shader::Conv, "conv2d_direct_forward_vec4").with("FLIP", f64::from(u8::from(flip)))
+/// Whether a conv that `takes_direct` runs `conv2d_direct3_forward_vec4`
+/// (3×3 kernels with padding 1: four output rows per invocation), forward
+/// and input gradient alike.
+pub fn takes_direct_3x3(s: &ConvShape, spec: Conv2dSpec) -> bool {
+    takes_direct(s, spec) && s.kh == 3 && s.kw == 3 && spec.padding == 1
+}
+
+/// Records the direct conv `s` at stride 1 (with `flip`, the input
+/// gradient of the conv whose taps it flips; `s` is then that gradient's
+/// conv, dy to dx).
+fn launch_direct(
+    gpu: &Gpu,
+    (s, padding): (&ConvShape, usize),
+    flip: bool,
+    p: &Params,
+    bufs: &[(u32, &Tensor)],
+) {
+    let quads = s.batch * s.o * s.ow / 4;
+    let (entry, invocations) = if s.kh == 3 && s.kw == 3 && padding == 1 {
+        ("conv2d_direct3_forward_vec4", quads * s.oh.div_ceil(4))
+    } else {
+        ("conv2d_direct_forward_vec4", quads * s.oh)
+    };
+    let kernel = Kernel::new(Shader::Conv, entry).with("FLIP", f64::from(u8::from(flip)));
+    launch_kernel(gpu, &kernel, p, invocations, bufs);
 }
 
 /// The input gradient of a conv that `takes_direct`, as the direct conv of
@@ -468,7 +491,7 @@ fn direct_input_grad(
     };
     let p = params(&grad, grad_spec, false, Activation::None)?;
     let bufs = [(5, dy), (6, w), (3, w), (4, out)];
-    launch_kernel(gpu, &direct_kernel(true), &p, out.len() / 4, &bufs);
+    launch_direct(gpu, (&grad, grad_spec.padding), true, &p, &bufs);
     Ok(true)
 }
 
@@ -495,7 +518,7 @@ pub fn conv2d_into(
     if takes_direct(&s, spec) {
         let p = params(&s, spec, bias.is_some(), act)?;
         let bufs = [(5, x), (6, w), (3, bias.unwrap_or(w)), (4, out)];
-        launch_kernel(gpu, &direct_kernel(false), &p, out.len() / 4, &bufs);
+        launch_direct(gpu, (&s, spec.padding), false, &p, &bufs);
         return Ok(());
     }
     let implicit = ImplicitConv::of(&s, spec);
