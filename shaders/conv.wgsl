@@ -752,3 +752,68 @@ fn conv2d_direct3_forward_vec4(
         dst4[first + 3u * quads] = activate4(a3 + bias_v);
     }
 }
+
+// dy as vec4s, for conv2d_direct3_weight_partial.
+@group(0) @binding(7) var<storage, read> grad4: array<vec4<f32>>;
+
+// The weight gradient of a conv that takes conv2d_direct3_forward_vec4,
+// per sample: dst[b, o, c, ky, kx] = Σ dy[b, o, oy, ox] · x[b, c, oy + ky − 1,
+// ox + kx − 1] over the output pixels (the host then sums over b). One
+// invocation per (b, o, c) walks the plane four outputs at a time: a vec4
+// of dy and the three windows of each of three input rows make nine vec4
+// FMAs. The lowered form would build an im2col matrix 9·C times the
+// output (576× for a generator's last conv) for a one-row matmul.
+@compute @workgroup_size(WORKGROUP)
+fn conv2d_direct3_weight_partial(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e = element_index(wg, lid, groups);
+    if e >= p.batch * p.o * p.c {
+        return;
+    }
+    // e = (b·O + o)·C + c.
+    let plane = e / p.c;
+    let c = e - plane * p.c;
+    let b = plane / p.o;
+    let rows = (b * p.c + c) * p.h;
+    let quads = p.ow / 4u;
+    var s00 = vec4<f32>(0.0);
+    var s01 = vec4<f32>(0.0);
+    var s02 = vec4<f32>(0.0);
+    var s10 = vec4<f32>(0.0);
+    var s11 = vec4<f32>(0.0);
+    var s12 = vec4<f32>(0.0);
+    var s20 = vec4<f32>(0.0);
+    var s21 = vec4<f32>(0.0);
+    var s22 = vec4<f32>(0.0);
+    for (var oy = 0u; oy < p.oh; oy++) {
+        for (var t = 0u; t < quads; t++) {
+            let g = grad4[(plane * p.oh + oy) * quads + t];
+            var r = windows3(rows, i32(oy) - 1, i32(t));
+            s00 = fma(g, r.w0, s00);
+            s01 = fma(g, r.w1, s01);
+            s02 = fma(g, r.w2, s02);
+            r = windows3(rows, i32(oy), i32(t));
+            s10 = fma(g, r.w0, s10);
+            s11 = fma(g, r.w1, s11);
+            s12 = fma(g, r.w2, s12);
+            r = windows3(rows, i32(oy) + 1, i32(t));
+            s20 = fma(g, r.w0, s20);
+            s21 = fma(g, r.w1, s21);
+            s22 = fma(g, r.w2, s22);
+        }
+    }
+    let one = vec4<f32>(1.0);
+    let first = e * 9u;
+    dst[first] = dot(s00, one);
+    dst[first + 1u] = dot(s01, one);
+    dst[first + 2u] = dot(s02, one);
+    dst[first + 3u] = dot(s10, one);
+    dst[first + 4u] = dot(s11, one);
+    dst[first + 5u] = dot(s12, one);
+    dst[first + 6u] = dot(s20, one);
+    dst[first + 7u] = dot(s21, one);
+    dst[first + 8u] = dot(s22, one);
+}

@@ -13,6 +13,7 @@ use super::matmul::{
     Activation, ImplicitConv, MatmulSpec, THIN_OUTPUT, conv_matmul_into,
     conv_weight_grad_matmul_into, matmul_into,
 };
+use super::reduce::sum_axis_into;
 use super::{WORKGROUP_1D, as_u32};
 use crate::error::{Error, Result, expect_shape};
 use crate::gpu::shaders::Shader;
@@ -434,7 +435,8 @@ fn takes_direct(s: &ConvShape, spec: Conv2dSpec) -> bool {
 
 /// Whether a conv that `takes_direct` runs `conv2d_direct3_forward_vec4`
 /// (3×3 kernels with padding 1: four output rows per invocation), forward
-/// and input gradient alike.
+/// and input gradient alike, and its weight gradient
+/// `conv2d_direct3_weight_partial`.
 pub fn takes_direct_3x3(s: &ConvShape, spec: Conv2dSpec) -> bool {
     takes_direct(s, spec) && s.kh == 3 && s.kw == 3 && spec.padding == 1
 }
@@ -620,6 +622,15 @@ pub fn conv2d_backward_weight_into(
         &s.output(),
         dy.shape(),
     )?;
+    if takes_direct_3x3(&s, spec) {
+        // Per-sample sums without im2col (see conv.wgsl), then over the batch.
+        let partial = gpu.empty(&[s.batch, s.o * s.c * 9])?;
+        let p = params(&s, spec, false, Activation::None)?;
+        let kernel = Kernel::new(Shader::Conv, "conv2d_direct3_weight_partial");
+        let bufs = [(5, x), (7, dy), (2, &partial)];
+        launch_kernel(gpu, &kernel, &p, s.batch * s.o * s.c, &bufs);
+        return sum_axis_into(gpu, &partial, 0, 1.0, &out.reshape(&[s.o * s.c * 9])?);
+    }
     let implicit = ImplicitConv::of(&s, spec);
     if implicit.weight_grad_fits(gpu) {
         // As the forward's implicit im2col (conv2d_into): the lavapipe
