@@ -100,6 +100,13 @@ fn bench_conv(c: &mut Criterion) {
             gpu.sync().unwrap();
         })
     });
+    let odw = gpu.empty(&o.weight()).unwrap();
+    group.bench_function("g_out_conv_backward_weight", |b| {
+        b.iter(|| {
+            conv2d_backward_weight_into(&gpu, &ox, &ody, same, &odw).unwrap();
+            gpu.sync().unwrap();
+        })
+    });
     group.finish();
 }
 

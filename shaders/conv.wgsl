@@ -817,3 +817,41 @@ fn conv2d_direct3_weight_partial(
     dst[first + 7u] = dot(s21, one);
     dst[first + 8u] = dot(s22, one);
 }
+
+// fold_forward with LAYOUT_PIXEL_MAJOR where planes and channels are
+// multiples of 4: a block of four channels × four pixels per invocation,
+// four vec4 loads and four vec4 stores (the transpose is free on
+// lavapipe, one register per component), where fold_forward_vec4 makes
+// four scalar loads per vec4 it stores.
+@compute @workgroup_size(WORKGROUP)
+fn pixel_major_blocks(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let e = element_index(wg, lid, groups);
+    let plane_quads = p.h * p.w / 4u;
+    let channel_quads = p.c / 4u;
+    if e >= p.batch * channel_quads * plane_quads {
+        return;
+    }
+    // e = (b·plane/4 + pq)·C/4 + cq: channels 4cq .. + 4, pixels 4pq .. + 4
+    // (neighbouring lanes store neighbouring vec4s).
+    let bp = e / channel_quads;
+    let cq = e - bp * channel_quads;
+    let b = bp / plane_quads;
+    let pq = bp - b * plane_quads;
+    let first = (b * channel_quads + cq) * 4u * plane_quads + pq;
+    let block = transpose(mat4x4<f32>(
+        src4[first],
+        src4[first + plane_quads],
+        src4[first + 2u * plane_quads],
+        src4[first + 3u * plane_quads],
+    ));
+    // dst4[(b·plane + pixel)·C/4 + cq] for the four pixels.
+    let out = (b * plane_quads + pq) * 4u * channel_quads + cq;
+    dst4[out] = block[0];
+    dst4[out + channel_quads] = block[1];
+    dst4[out + 2u * channel_quads] = block[2];
+    dst4[out + 3u * channel_quads] = block[3];
+}

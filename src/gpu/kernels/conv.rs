@@ -299,9 +299,16 @@ fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, layout: Layout, out: &Tensor)
         Activation::None,
     )?;
     let code = f64::from(layout as u8);
+    let plane_quads = (s.oh * s.ow).is_multiple_of(4);
+    if matches!(layout, Layout::PixelMajor) && plane_quads && s.o.is_multiple_of(4) {
+        // 4×4 blocks, vec4 loads and stores (see the shader).
+        let kernel = Kernel::new(Shader::Conv, "pixel_major_blocks");
+        launch_kernel(gpu, &kernel, &p, out.len() / 16, &[(5, t), (4, out)]);
+        return Ok(());
+    }
     let quads = match layout {
         Layout::PixelMajor => s.o.is_multiple_of(4),
-        Layout::Fold | Layout::Unfold => (s.oh * s.ow).is_multiple_of(4),
+        Layout::Fold | Layout::Unfold => plane_quads,
         // Only small tensors so far (weight gradients).
         Layout::ChannelsFirst => false,
     };
