@@ -13,9 +13,12 @@
 // needs no im2col pass and no copy of its cols into a texture
 // (src/gpu/kernels/conv.rs). The products go straight into the conv's NCHW
 // output, bias and activation per row (output channel): output pixel
-// (oy, ox) lands at (oy·step + phase_y, ox·step + phase_x), so a
-// transposed conv's four output phases (step 2) need no interleaving pass.
-// Such a matmul never splits K (the host's `plan`).
+// (oy, ox) lands at (oy·step + py, ox·step + px). With step 2 the batch
+// entry z is output phase (py, px) = (z >> 1, z & 1) of a stride-2
+// transposed conv, with its own weights (A[z]) and one less padding
+// along each axis where its phase is 1, so one dispatch makes all four
+// phases and no pass interleaves them. Such a matmul never splits K (the
+// host's `plan`).
 //
 // With B_CONV_GRAD, op(B) is that im2col matrix transposed, the weight
 // gradient's operand: row kk = output pixel (n·OH + oy)·OW + ox, column
@@ -71,9 +74,9 @@ struct Params {
     // B_CONV and B_CONV_GRAD: log2 of C and of KW, x's height and width,
     // the stride, the padding above and left of x (a transposed conv's
     // phases pad the axes differently), OW and OH·OW; then, B_CONV only,
-    // where the products go in the NCHW output: its plane, the step between the rows and between
-    // the columns of output pixels, and the phase's offset
-    // (phase_y·width + phase_x).
+    // where the products go in the NCHW output: its plane, the step
+    // between the rows and between the columns of output pixels, and its
+    // width.
     conv_c_shift: u32,
     conv_kw_shift: u32,
     conv_h: u32,
@@ -86,7 +89,7 @@ struct Params {
     out_plane: u32,
     out_row_step: u32,
     out_step: u32,
-    out_phase: u32,
+    out_width: u32,
     // B_CONV_GRAD: OH.
     conv_oh: u32,
     _pad0: u32,
@@ -205,15 +208,16 @@ struct Pixels {
 
 var<private> pixels: Pixels;
 
-fn conv_pixels(c: u32) -> Pixels {
+fn conv_pixels(c: u32, z: u32) -> Pixels {
     let col = vec4<u32>(c, c + 1u, c + 2u, c + 3u);
     let n = col / p.conv_ohw;
     let r = col % p.conv_ohw;
     let oy = r / p.conv_ow;
     let ox = r % p.conv_ow;
-    let pad_y = vec4<i32>(i32(p.conv_pad_y));
-    let pad_x = vec4<i32>(i32(p.conv_pad_x));
-    let out = n * (p.m * p.out_plane) + oy * p.out_row_step + ox * p.out_step + p.out_phase;
+    let phase = select(vec2<u32>(0u), vec2<u32>(z >> 1u, z & 1u), p.out_step == 2u);
+    let pad_y = vec4<i32>(i32(p.conv_pad_y) - i32(phase.x));
+    let pad_x = vec4<i32>(i32(p.conv_pad_x) - i32(phase.y));
+    let out = n * (p.m * p.out_plane) + oy * p.out_row_step + ox * p.out_step + phase.x * p.out_width + phase.y;
     return Pixels(vec4<i32>(oy * p.conv_stride) - pad_y, vec4<i32>(ox * p.conv_stride) - pad_x, n * p.conv_h, out);
 }
 
@@ -389,7 +393,7 @@ fn matmul_forward_lanes8(
     let base_a = z * p.stride_a / 4u;
     let base_b = z * p.stride_b / 4u;
     if B_CONV {
-        pixels = conv_pixels(lc);
+        pixels = conv_pixels(lc, z);
     }
     if B_CONV_GRAD {
         grad_tap = conv_grad_tap(lc);

@@ -714,7 +714,6 @@ fn sub_pixel_phase(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> Option<Implici
         stride: 1,
         pad: [1, 1],
         step: 2,
-        phase: [0, 0],
     };
     (dcgan && doubles && phase.fits(gpu)).then_some(phase)
 }
@@ -733,8 +732,8 @@ pub fn input_grad_takes_sub_pixel(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) ->
 }
 
 /// act(conv_transpose2d(x, w) + bias) into `out` as four 2×2 convs of x,
-/// one per output phase, each storing its own pixels of `out` (see
-/// conv.wgsl).
+/// one per output phase, in one dispatch that stores each phase's pixels
+/// of `out` (see conv.wgsl).
 fn sub_pixel_into(
     gpu: &Gpu,
     x: &Tensor,
@@ -746,20 +745,7 @@ fn sub_pixel_into(
     let (c_in, c_out) = (s.o, s.c);
     let x_nhwc = pixel_major(gpu, x, [s.batch, c_in, s.oh, s.ow])?;
     let weights = phase_weights(gpu, w, c_in, c_out)?;
-    // A multiple of 64 (C_in a power of two of at least 4, C_out of 4), so
-    // each phase's weights start at a view boundary.
-    let per_phase = 4 * c_in * c_out;
-    for (i, pad) in [[1, 1], [1, 0], [0, 1], [0, 0]].into_iter().enumerate() {
-        let a = weights.view(i * per_phase, &[c_out, 4 * c_in])?;
-        let conv = ImplicitConv {
-            pad,
-            step: 2,
-            phase: [i / 2, i % 2],
-            ..*phase
-        };
-        conv_matmul_into(gpu, (&a, &x_nhwc), &conv, (bias, act), out)?;
-    }
-    Ok(())
+    conv_matmul_into(gpu, (&weights, &x_nhwc), phase, (bias, act), out)
 }
 
 /// w [C_in, C_out, 4, 4] as each phase's [C_out, 2, 2, C_in] weights,

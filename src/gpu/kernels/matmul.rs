@@ -255,17 +255,18 @@ pub fn matmul_into(
 /// The im2col matrix of a conv's input that the lavapipe kernel reads
 /// straight from x held NHWC (`B_CONV` in shaders/matmul_lanes8.wgsl):
 /// rows over (ky, kx, c), columns over (n, oy, ox); and where the products
-/// go: output pixel (oy, ox) of channel o at (oy·step + phase[0],
-/// ox·step + phase[1]) of plane o of an NCHW image `step` times the
-/// output's size (step 2: one output phase of a transposed conv).
+/// go: output pixel (oy, ox) of channel o at (oy·step + py, ox·step + px)
+/// of plane o of an NCHW image `step` times the output's size. Step 2 makes
+/// the four output phases (py, px) of a stride-2 transposed conv in one
+/// dispatch, phase z = py·2 + px with the weights A[z] and the padding
+/// `pad` − (py, px).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ImplicitConv {
     pub shape: ConvShape,
     pub stride: usize,
-    /// Zero rows above and columns left of x.
+    /// Zero rows above and columns left of x (phase (0, 0)'s for step 2).
     pub pad: [usize; 2],
     pub step: usize,
-    pub phase: [usize; 2],
 }
 
 impl ImplicitConv {
@@ -275,7 +276,6 @@ impl ImplicitConv {
             stride: spec.stride,
             pad: [spec.padding; 2],
             step: 1,
-            phase: [0, 0],
         }
     }
 
@@ -285,19 +285,34 @@ impl ImplicitConv {
         [s.batch, s.o, s.oh * self.step, s.ow * self.step]
     }
 
+    /// The forward's product, batched over the phases for step 2 (x, the
+    /// B operand, shared).
     fn matmul_shape(&self) -> MatmulShape {
         let s = &self.shape;
+        let (m, k) = (s.o, s.kh * s.kw * s.c);
+        let phases = self.step * self.step;
         MatmulShape {
-            batch: 1,
-            m: s.o,
+            batch: phases,
+            m,
             n: s.batch * s.oh * s.ow,
-            k: s.kh * s.kw * s.c,
-            stride_a: 0,
+            k,
+            stride_a: if phases > 1 { m * k } else { 0 },
             stride_b: 0,
         }
     }
 
-    /// The weight gradient's product: [O, B·OH·OW] · [B·OH·OW, KH·KW·C].
+    /// The weights the forward takes: [O, KH·KW·C], one per phase.
+    fn weights(&self) -> Vec<usize> {
+        let m = self.matmul_shape();
+        if m.batch == 1 {
+            vec![m.m, m.k]
+        } else {
+            vec![m.batch, m.m, m.k]
+        }
+    }
+
+    /// The weight gradient's product (step 1): [O, B·OH·OW] · [B·OH·OW,
+    /// KH·KW·C].
     fn weight_grad_shape(&self) -> MatmulShape {
         let m = self.matmul_shape();
         MatmulShape {
@@ -325,14 +340,15 @@ impl ImplicitConv {
     pub fn fits(&self, gpu: &Gpu) -> bool {
         let m = self.matmul_shape();
         self.texel_friendly(gpu)
-            && lanes8_fits(gpu, &[m.m, m.k], &[1])
+            && lanes8_fits(gpu, &self.weights(), &[1])
             && plan(&m, tiled_target(gpu), true, true).0 == LANES8
     }
 
     /// As `fits`, for the weight gradient (`conv_weight_grad_matmul_into`).
     pub fn weight_grad_fits(&self, gpu: &Gpu) -> bool {
         let m = self.weight_grad_shape();
-        self.texel_friendly(gpu)
+        self.step == 1
+            && self.texel_friendly(gpu)
             && lanes8_fits(gpu, &[m.m, m.k], &[1])
             && plan(&m, tiled_target(gpu), true, false).0 == LANES8
     }
@@ -354,7 +370,7 @@ impl ImplicitConv {
             u("output plane", height * width)?,
             u("output row step", self.step * width)?,
             u("output step", self.step)?,
-            u("output phase", self.phase[0] * width + self.phase[1])?,
+            u("output width", width)?,
             u("output height", s.oh)?,
             0,
             0,
@@ -362,9 +378,10 @@ impl ImplicitConv {
     }
 }
 
-/// act(a [O, KH·KW·C] · im2col(x) + bias per row) for `conv` into its
-/// pixels of `out` (`conv.image()`, NCHW), x being the conv's input as
-/// [B·H·W, C]; only where `conv.fits`.
+/// act(a [O, KH·KW·C] · im2col(x) + bias per row) for `conv` into
+/// `out` (`conv.image()`, NCHW), x being the conv's input as [B·H·W, C]
+/// (a is [4, O, KH·KW·C] for step 2, one per phase); only where
+/// `conv.fits`.
 pub(crate) fn conv_matmul_into(
     gpu: &Gpu,
     (a, x_nhwc): (&Tensor, &Tensor),
@@ -374,7 +391,7 @@ pub(crate) fn conv_matmul_into(
 ) -> Result<()> {
     let s = conv.matmul_shape();
     let cs = &conv.shape;
-    expect_shape("conv matmul", "weights", &[s.m, s.k], a.shape())?;
+    expect_shape("conv matmul", "weights", &conv.weights(), a.shape())?;
     expect_shape(
         "conv matmul",
         "input",
