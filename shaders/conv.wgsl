@@ -1,14 +1,18 @@
 // 2-D convolution, NCHW, f32, lowered to one matmul each with the batch
 // folded into the pixel dimension (src/gpu/kernels/conv.rs), except convs
-// with few outputs at stride 1 (conv2d_direct_forward_vec4, at the end):
+// with few outputs at stride 1 (conv2d_direct_forward_vec4 and, for 3×3
+// kernels with padding 1, conv2d_direct3_forward_vec4 and
+// conv2d_direct3_weight_partial, at the end):
 //
 //   forward:        rows = im2col_pixel_major(x);  y' = w · rowsᵀ;  y = unfold(y')
 //   input grad:     cols = wᵀ · pixel_major(dy)ᵀ;  dx = col2im(cols)   (= conv_transpose2d)
 //   weight grad:    dw = fold(dy) · colsᵀ,  cols = im2col(x)
 //
-// (on lavapipe the forward's matmul reads rows straight from x where C and
-// KW are powers of two: B_CONV in matmul_lanes8.wgsl, w as [O, KH, KW, C];
-// and the transposed conv below runs as four phases)
+// (on lavapipe the forward's and the weight gradient's matmuls read rows
+// or cols straight from x where C and KW are powers of two: B_CONV and
+// B_CONV_GRAD in matmul_lanes8.wgsl, w and dw as [O, KH, KW, C]; and the
+// transposed conv below, and so the input gradient of such a conv, runs as
+// four phases)
 //
 // with x [B, C, H, W], w [O, C·KH·KW], y / dy [B, O, OH, OW],
 // cols [C·KH·KW, B·OH·OW], rows = colsᵀ and y' = fold(y) [O, B·OH·OW]. The
@@ -51,8 +55,7 @@ struct Params {
     act: u32,
     slope: f32,
     has_bias: u32,
-    // Output channels, for conv2d_direct_forward_vec4 and
-    // phase_weights_forward.
+    // Output channels, for the direct kernels and phase_weights_forward.
     o: u32,
     _pad0: u32,
     _pad1: u32,
@@ -66,7 +69,7 @@ struct Params {
 // entries).
 @group(0) @binding(4) var<storage, read_write> dst4: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> src4: array<vec4<f32>>;
-// Weights [O, C, KH, KW], for conv2d_direct_forward_vec4.
+// Weights [O, C, KH, KW], for the direct forward kernels.
 @group(0) @binding(6) var<storage, read> weights: array<f32>;
 
 const WORKGROUP: u32 = 256u;
@@ -448,6 +451,8 @@ fn fold_forward(
 // LAYOUT_FOLD and LAYOUT_UNFOLD four pixels of a plane (the host takes it
 // when H·W is a multiple of 4: a vec4 copy), for LAYOUT_PIXEL_MAJOR four
 // channels of a pixel (when C is a multiple of 4: four loads a plane apart).
+// LAYOUT_CHANNELS_FIRST has no vec4 entry (the host never asks for one;
+// here it would take the unfold branch).
 @compute @workgroup_size(WORKGROUP)
 fn fold_forward_vec4(
     @builtin(workgroup_id) wg: vec3<u32>,

@@ -11,8 +11,9 @@
 // (the conv's weights come as A, [O, KH, KW, C]). A vec4 of one column is
 // then four channels of one input pixel, one texel, so the conv forward
 // needs no im2col pass and no copy of its cols into a texture
-// (src/gpu/kernels/conv.rs). The products go straight into the conv's NCHW
-// output, bias and activation per row (output channel): output pixel
+// (src/gpu/kernels/conv.rs). Its entry matmul_image_lanes8 stores the
+// products straight into the conv's NCHW output, bias and activation per
+// row (output channel): output pixel
 // (oy, ox) lands at (oy·step + py, ox·step + px). With step 2 the batch
 // entry z is output phase (py, px) = (z >> 1, z & 1) of a stride-2
 // transposed conv, with its own weights (A[z]) and one less padding
@@ -72,8 +73,9 @@ struct Params {
     chunk: u32,
     batch: u32,
     // B_CONV and B_CONV_GRAD: log2 of C and of KW, x's height and width,
-    // the stride, the padding above and left of x (a transposed conv's
-    // phases pad the axes differently), OW and OH·OW; then, B_CONV only,
+    // the stride, the padding above and left of x (phase (0, 0)'s for a
+    // transposed conv's phases: the kernel takes one off per axis for the
+    // others), OW and OH·OW; then, B_CONV only,
     // where the products go in the NCHW output: its plane, the step
     // between the rows and between the columns of output pixels, and its
     // width.
@@ -104,7 +106,7 @@ override B_CONV_GRAD: bool = false;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
 @group(0) @binding(8) var<storage, read_write> c4: array<vec4<f32>>;
-// The same buffer as c4 (the host binds both), for B_CONV's stores.
+// The output of matmul_image_lanes8, value by value.
 @group(0) @binding(11) var<storage, read_write> c1: array<f32>;
 @group(0) @binding(9) var a_tex: texture_2d<f32>;
 @group(0) @binding(10) var b_tex: texture_2d<f32>;
@@ -327,8 +329,8 @@ fn lane5(r: Rows) -> Rows { return Rows(at5(r.g0), at5(r.g1), at5(r.g2), at5(r.g
 fn lane6(r: Rows) -> Rows { return Rows(at6(r.g0), at6(r.g1), at6(r.g2), at6(r.g3)); }
 fn lane7(r: Rows) -> Rows { return Rows(at7(r.g0), at7(r.g1), at7(r.g2), at7(r.g3)); }
 
-// B_CONV: act(row + bias of its channel) into the output, value by value
-// (a phase's pixels are every other one).
+// matmul_image_lanes8: act(row + bias of its channel) into the conv's
+// output image, value by value (a phase's pixels are every other one).
 fn store_image_row(row: u32, v: vec4<f32>, bias: f32) {
     let at = pixels.out + vec4<u32>(row * p.out_plane);
     let y = activate4(v + vec4<f32>(bias));
@@ -338,21 +340,29 @@ fn store_image_row(row: u32, v: vec4<f32>, bias: f32) {
     c1[at.w] = y.w;
 }
 
-fn store_group(base: u32, r0: u32, c: u32, acc: mat4x4<f32>, bias_v: vec4<f32>) {
-    if B_CONV {
-        // M is a multiple of 4, so the group is wholly inside or past it.
-        if r0 < p.m {
-            var bias_rows = vec4<f32>(0.0);
-            if p.has_bias != 0u {
-                bias_rows = bias4[r0 / 4u];
-            }
-            store_image_row(r0, acc[0], bias_rows.x);
-            store_image_row(r0 + 1u, acc[1], bias_rows.y);
-            store_image_row(r0 + 2u, acc[2], bias_rows.z);
-            store_image_row(r0 + 3u, acc[3], bias_rows.w);
-        }
+// M is a multiple of 4, so a group of four rows is wholly inside or past it.
+fn store_image_group(r0: u32, acc: mat4x4<f32>) {
+    if r0 >= p.m {
         return;
     }
+    var bias_rows = vec4<f32>(0.0);
+    if p.has_bias != 0u {
+        bias_rows = bias4[r0 / 4u];
+    }
+    store_image_row(r0, acc[0], bias_rows.x);
+    store_image_row(r0 + 1u, acc[1], bias_rows.y);
+    store_image_row(r0 + 2u, acc[2], bias_rows.z);
+    store_image_row(r0 + 3u, acc[3], bias_rows.w);
+}
+
+fn store_image_rows(r0: u32, acc: Rows) {
+    store_image_group(r0, acc.g0);
+    store_image_group(r0 + 4u, acc.g1);
+    store_image_group(r0 + 8u, acc.g2);
+    store_image_group(r0 + 12u, acc.g3);
+}
+
+fn store_group(base: u32, r0: u32, c: u32, acc: mat4x4<f32>, bias_v: vec4<f32>) {
     let n4 = p.n / 4u;
     let first = base + (r0 * p.n + c) / 4u;
     if r0 < p.m {
@@ -376,17 +386,18 @@ fn store_rows(base: u32, r0: u32, c: u32, acc: Rows, bias_v: vec4<f32>) {
     store_group(base, r0 + 12u, c, acc.g3, bias_v);
 }
 
-@compute @workgroup_size(8, 1, 1)
-fn matmul_forward_lanes8(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(local_invocation_id) lid: vec3<u32>,
-    @builtin(subgroup_invocation_id) lane: u32,
-) {
+// A workgroup's 32 × 32 tile of products: rows wg.y·32 .. + 16 (top) and
+// the next 16 (bottom), over the lane's four columns.
+struct Tile {
+    top: Rows,
+    bottom: Rows,
+}
+
+fn tile_products(wg: vec3<u32>, lid: vec3<u32>, lane: u32) -> Tile {
     let r0 = wg.y * 32u;
-    let c = wg.x * 32u + lid.x * 4u;
     // Lanes past N load a valid column and store nothing; none returns
     // early, since every lane takes part in the broadcasts.
-    let lc = min(c, p.n - 4u);
+    let lc = min(wg.x * 32u + lid.x * 4u, p.n - 4u);
     let z = wg.z % p.batch;
     let k_begin = (wg.z / p.batch) * p.chunk;
     let k_end = min(p.k, k_begin + p.chunk);
@@ -432,15 +443,44 @@ fn matmul_forward_lanes8(
         acc = accumulate(acc, lane7(a), b);
         acc2 = accumulate(acc2, lane7(a2), b);
     }
+    return Tile(acc, acc2);
+}
 
+@compute @workgroup_size(8, 1, 1)
+fn matmul_forward_lanes8(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(subgroup_invocation_id) lane: u32,
+) {
+    let tile = tile_products(wg, lid, lane);
+    let r0 = wg.y * 32u;
+    let c = wg.x * 32u + lid.x * 4u;
     if c >= p.n {
         return;
     }
     var bias_v = vec4<f32>(0.0);
-    if p.has_bias != 0u && !B_CONV {
+    if p.has_bias != 0u {
         bias_v = bias4[c / 4u];
     }
     let base_c = wg.z * p.stride_c / 4u;
-    store_rows(base_c, r0, c, acc, bias_v);
-    store_rows(base_c, r0 + 16u, c, acc2, bias_v);
+    store_rows(base_c, r0, c, tile.top, bias_v);
+    store_rows(base_c, r0 + 16u, c, tile.bottom, bias_v);
+}
+
+// With B_CONV: the products straight into the conv's NCHW output (c1),
+// bias and activation per row (output channel). An entry of its own, so
+// that each binds only its own output.
+@compute @workgroup_size(8, 1, 1)
+fn matmul_image_lanes8(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(subgroup_invocation_id) lane: u32,
+) {
+    let tile = tile_products(wg, lid, lane);
+    if wg.x * 32u + lid.x * 4u >= p.n {
+        return;
+    }
+    let r0 = wg.y * 32u;
+    store_image_rows(r0, tile.top);
+    store_image_rows(r0 + 16u, tile.bottom);
 }

@@ -20,7 +20,7 @@ const CONV_TOL: f64 = 1e-5;
 /// (batch, channels, height, width, out channels, kernel, stride, padding)
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const CASES: [Case; 26] = [
+const CASES: [Case; 27] = [
     (2, 1, 28, 28, 64, 4, 2, 1),   // DCGAN-28 critic conv 1
     (2, 64, 14, 14, 128, 4, 2, 1), // DCGAN-28 critic conv 2
     (1, 3, 17, 13, 5, 3, 1, 0),
@@ -60,21 +60,23 @@ const CASES: [Case; 26] = [
     // Kernel 4, stride 2, padding 1 with out channels of a power of two:
     // on lavapipe the input gradient is four 2×2 convs of dy (SUB_PIXEL,
     // with case 18), here with ragged channels and a 5×3 output; then an
-    // odd-sized input, whose last row and column no phase covers (it
-    // takes the forward's implicit im2col, not the sub-pixel gradient).
+    // input of odd height, whose last row no phase covers (it takes the
+    // forward's implicit im2col, not the sub-pixel gradient).
     (4, 12, 10, 6, 8, 4, 2, 1),
     (4, 8, 11, 10, 16, 4, 2, 1),
     // 3×3 with padding 1 at stride 1, few outputs: the direct kernel that
     // makes four rows per invocation (DIRECT_3X3, with case 13), here with
     // 7 rows, so its last band of rows is partly past the image.
     (2, 5, 7, 8, 3, 3, 1, 1),
+    // As case 24 with an odd width instead: its last column no phase covers.
+    (4, 8, 10, 11, 16, 4, 2, 1),
 ];
 
 /// The cases of CASES that read the im2col matrix from x on lavapipe in
 /// the forward, and in the weight gradient (case 21's has 4 columns, which
 /// the split-K kernel takes).
-const IMPLICIT: [usize; 6] = [18, 19, 20, 21, 22, 24];
-const IMPLICIT_GRAD: [usize; 5] = [18, 19, 20, 22, 24];
+const IMPLICIT: [usize; 7] = [18, 19, 20, 21, 22, 24, 26];
+const IMPLICIT_GRAD: [usize; 6] = [18, 19, 20, 22, 24, 26];
 /// The cases that take the four-row direct kernel (forward and input
 /// gradient), on every adapter.
 const DIRECT_3X3: [usize; 2] = [13, 25];

@@ -3,11 +3,14 @@
 //! into the pixel dimension, so the matmul is large enough for the vec4
 //! kernel) with the gathers of `shaders/conv.wgsl`; convs at stride 1 with
 //! fewer outputs than a tiled matmul wants skip the lowering
-//! (`takes_direct`), and on lavapipe the forward's matmul reads its im2col
-//! matrix straight from x where the shapes allow (`takes_implicit_im2col`)
-//! and a kernel-4 stride-2 transposed conv runs as four such 2×2 convs,
+//! (`takes_direct`; 3×3 ones with padding 1 also for the weight gradient,
+//! `takes_direct_3x3`). On lavapipe the forward's and the weight gradient's
+//! matmuls read the im2col matrix straight from x where the shapes allow
+//! (`takes_implicit_im2col`, `weight_grad_takes_implicit_im2col`), the
+//! forward storing y itself, and a kernel-4 stride-2 transposed conv — so
+//! also the input gradient of such a conv — runs as four such 2×2 convs,
 //! one per output phase, instead of a matmul and col2im
-//! (`transpose_takes_sub_pixel`).
+//! (`transpose_takes_sub_pixel`, `input_grad_takes_sub_pixel`).
 
 use super::matmul::{
     Activation, ImplicitConv, MatmulSpec, THIN_OUTPUT, conv_matmul_into,
@@ -445,7 +448,13 @@ fn takes_direct(s: &ConvShape, spec: Conv2dSpec) -> bool {
 /// and input gradient alike, and its weight gradient
 /// `conv2d_direct3_weight_partial`.
 pub fn takes_direct_3x3(s: &ConvShape, spec: Conv2dSpec) -> bool {
-    takes_direct(s, spec) && s.kh == 3 && s.kw == 3 && spec.padding == 1
+    takes_direct(s, spec) && is_3x3_same(s, spec.padding)
+}
+
+/// A 3×3 kernel with padding 1 (the output the size of the input at
+/// stride 1).
+fn is_3x3_same(s: &ConvShape, padding: usize) -> bool {
+    s.kh == 3 && s.kw == 3 && padding == 1
 }
 
 /// Records the direct conv `s` at stride 1 (with `flip`, the input
@@ -459,7 +468,7 @@ fn launch_direct(
     bufs: &[(u32, &Tensor)],
 ) {
     let quads = s.batch * s.o * s.ow / 4;
-    let (entry, invocations) = if s.kh == 3 && s.kw == 3 && padding == 1 {
+    let (entry, invocations) = if is_3x3_same(s, padding) {
         ("conv2d_direct3_forward_vec4", quads * s.oh.div_ceil(4))
     } else {
         ("conv2d_direct_forward_vec4", quads * s.oh)
@@ -667,7 +676,7 @@ pub fn conv2d_backward_weight_into(
 /// Whether `conv2d_backward_weight_into` on `gpu` reads the im2col matrix
 /// of `s` straight from x (the lavapipe kernel's B_CONV_GRAD).
 pub fn weight_grad_takes_implicit_im2col(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> bool {
-    ImplicitConv::of(s, spec).weight_grad_fits(gpu)
+    !takes_direct_3x3(s, spec) && ImplicitConv::of(s, spec).weight_grad_fits(gpu)
 }
 
 /// act(conv_transpose2d(x, w) + bias) into `out`; w is [C_in, C_out, KH, KW].

@@ -206,13 +206,18 @@ fn plan(
 }
 
 const LANES8: &str = "matmul_forward_lanes8";
+const LANES8_IMAGE: &str = "matmul_image_lanes8";
 
 /// Whether the lavapipe kernel may run: the adapter allows it and both
 /// operands fit its textures (`Gpu::operand_texture_height`; only operands of
 /// more than 2^28 values do not).
 fn lanes8_fits(gpu: &Gpu, a: &[usize], b: &[usize]) -> bool {
-    let fits = |shape: &[usize]| gpu.operand_texture_height(shape.iter().product()).is_some();
-    gpu.lanes8() && fits(a) && fits(b)
+    gpu.lanes8() && fits_texture(gpu, a) && fits_texture(gpu, b)
+}
+
+/// Whether an operand of this shape fits the lavapipe kernel's textures.
+fn fits_texture(gpu: &Gpu, shape: &[usize]) -> bool {
+    gpu.operand_texture_height(shape.iter().product()).is_some()
 }
 
 /// Whether `matmul_into` on `gpu` with operands of these shapes runs the
@@ -329,9 +334,7 @@ impl ImplicitConv {
         s.c >= 4
             && s.c.is_power_of_two()
             && s.kw.is_power_of_two()
-            && gpu
-                .operand_texture_height(s.batch * s.h * s.w * s.c)
-                .is_some()
+            && fits_texture(gpu, &[s.batch * s.h * s.w, s.c])
     }
 
     /// Whether the lavapipe kernel takes this conv: it runs there, the
@@ -340,7 +343,8 @@ impl ImplicitConv {
     pub fn fits(&self, gpu: &Gpu) -> bool {
         let m = self.matmul_shape();
         self.texel_friendly(gpu)
-            && lanes8_fits(gpu, &self.weights(), &[1])
+            && gpu.lanes8()
+            && fits_texture(gpu, &self.weights())
             && plan(&m, tiled_target(gpu), true, true).0 == LANES8
     }
 
@@ -349,7 +353,8 @@ impl ImplicitConv {
         let m = self.weight_grad_shape();
         self.step == 1
             && self.texel_friendly(gpu)
-            && lanes8_fits(gpu, &[m.m, m.k], &[1])
+            && gpu.lanes8()
+            && fits_texture(gpu, &[m.m, m.k])
             && plan(&m, tiled_target(gpu), true, false).0 == LANES8
     }
 
@@ -370,7 +375,7 @@ impl ImplicitConv {
             u("output plane", height * width)?,
             u("output row step", self.step * width)?,
             u("output step", self.step)?,
-            u("output width", width)?,
+            u("image width", width)?,
             u("output height", s.oh)?,
             0,
             0,
@@ -538,7 +543,9 @@ fn launch(
     } else {
         Shader::Matmul
     };
-    let mut kernel = Kernel::new(shader, entry)
+    // The implicit conv forward stores into the conv's image (its own entry).
+    let kernel_entry = if image { LANES8_IMAGE } else { entry };
+    let mut kernel = Kernel::new(shader, kernel_entry)
         .with("TRANS_A", f64::from(u8::from(spec.trans_a)))
         .with("TRANS_B", f64::from(u8::from(spec.trans_b)));
     if let Some(conv) = conv {
@@ -565,11 +572,12 @@ fn launch(
         }
         if entry == LANES8 {
             // Operands as textures (see shaders/matmul_lanes8.wgsl); the
-            // output also as scalars at 11, for B_CONV's image stores.
+            // image entry's output is at 11.
+            let out_binding = if image { 11 } else { first + 3 };
             gpu.dispatch_with_operand_textures(
                 &kernel,
                 &partial_params,
-                &[(first + 2, bias_buf), (first + 3, &partial), (11, &partial)],
+                &[(first + 2, bias_buf), (out_binding, &partial)],
                 &[(9, a), (10, b)],
                 groups,
             );
