@@ -348,6 +348,20 @@ impl ImplicitConv {
             && plan(&m, tiled_target(gpu), true, true).0 == LANES8
     }
 
+    /// Checks x held NHWC ([B·H·W, C]), and refuses a conv the lavapipe
+    /// kernel does not take (`fits` says whether it does).
+    fn check_input(&self, op: &'static str, x_nhwc: &Tensor, fits: bool) -> Result<()> {
+        let s = &self.shape;
+        expect_shape(op, "input", &[s.batch * s.h * s.w, s.c], x_nhwc.shape())?;
+        if !fits {
+            return Err(Error::Invalid {
+                op,
+                reason: format!("{s:?} does not take the lavapipe kernel"),
+            });
+        }
+        Ok(())
+    }
+
     /// As `fits`, for the weight gradient (`conv_weight_grad_matmul_into`).
     pub fn weight_grad_fits(&self, gpu: &Gpu) -> bool {
         let m = self.weight_grad_shape();
@@ -395,23 +409,11 @@ pub(crate) fn conv_matmul_into(
     out: &Tensor,
 ) -> Result<()> {
     let s = conv.matmul_shape();
-    let cs = &conv.shape;
     expect_shape("conv matmul", "weights", &conv.weights(), a.shape())?;
-    expect_shape(
-        "conv matmul",
-        "input",
-        &[cs.batch * cs.h * cs.w, cs.c],
-        x_nhwc.shape(),
-    )?;
+    conv.check_input("conv matmul", x_nhwc, conv.fits(gpu))?;
     expect_shape("conv matmul", "output", &conv.image(), out.shape())?;
     if let Some(bias) = bias {
         expect_shape("conv matmul", "bias", &[s.m], bias.shape())?;
-    }
-    if !conv.fits(gpu) {
-        return Err(Error::Invalid {
-            op: "conv matmul",
-            reason: format!("{cs:?} does not take the lavapipe kernel"),
-        });
     }
     let spec = MatmulSpec {
         trans_b: true,
@@ -437,26 +439,15 @@ pub(crate) fn conv_weight_grad_matmul_into(
     out: &Tensor,
 ) -> Result<()> {
     let s = conv.weight_grad_shape();
-    let cs = &conv.shape;
     expect_shape(
         "conv weight matmul",
         "output gradient",
         &[s.m, s.k],
         dy.shape(),
     )?;
-    expect_shape(
-        "conv weight matmul",
-        "input",
-        &[cs.batch * cs.h * cs.w, cs.c],
-        x_nhwc.shape(),
-    )?;
+    let fits = conv.weight_grad_fits(gpu);
+    conv.check_input("conv weight matmul", x_nhwc, fits)?;
     expect_shape("conv weight matmul", "output", &s.output(), out.shape())?;
-    if !conv.weight_grad_fits(gpu) {
-        return Err(Error::Invalid {
-            op: "conv weight matmul",
-            reason: format!("{cs:?} does not take the lavapipe kernel"),
-        });
-    }
     let spec = MatmulSpec::default();
     launch(
         gpu,
