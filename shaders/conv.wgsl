@@ -26,7 +26,8 @@
 //   col2im_forward:  x[b, c, iy, ix] = Σ cols[(c,i,j), (b,oy,ox)] over oy·s−p+i = iy,
 //                    ox·s−p+j = ix (only taps of the right stride phase are visited)
 //   fold_forward:    LAYOUT 0 (fold) t'[c, b, p] = t[b, c, p]; 1 (unfold) the
-//                    inverse; 2 (pixel major) t'[b, p, c] = t[b, c, p];
+//                    inverse; 2 (pixel major) t'[b, p, c] = t[b, c, p]
+//                    (fold_forward_vec4 pads c to p.o with zeros);
 //                    3 (channels first) the inverse of 2
 //   bias_act_forward: t[b, c, ..] = act(t[b, c, ..] + bias[c]), in place
 //
@@ -450,7 +451,8 @@ fn fold_forward(
 // As fold_forward, four values per invocation and one vec4 store: for
 // LAYOUT_FOLD and LAYOUT_UNFOLD four pixels of a plane (the host takes it
 // when H·W is a multiple of 4: a vec4 copy), for LAYOUT_PIXEL_MAJOR four
-// channels of a pixel (when C is a multiple of 4: four loads a plane apart).
+// channels of a pixel (when C is a multiple of 4, or padded to 4: four
+// loads a plane apart).
 // LAYOUT_CHANNELS_FIRST has no vec4 entry (the host never asks for one;
 // here it would take the unfold branch).
 @compute @workgroup_size(WORKGROUP)
@@ -461,17 +463,23 @@ fn fold_forward_vec4(
 ) {
     let e4 = element_index(wg, lid, groups);
     let plane = p.h * p.w;
-    if e4 >= p.batch * p.c * plane / 4u {
+    // Pixel major holds p.o ≥ p.c channels a pixel (see below); the other
+    // layouts have p.o = p.c.
+    if e4 >= p.batch * max(p.c, p.o) * plane / 4u {
         return;
     }
     if LAYOUT == LAYOUT_PIXEL_MAJOR {
-        // e4 = (b·plane + pix)·C/4 + c/4.
-        let channel_quads = p.c / 4u;
+        // e4 = (b·plane + pix)·O/4 + c/4: O = C, or C < 4 padded with
+        // zero channels to O = 4 (one texel a pixel for the lavapipe conv).
+        let channel_quads = p.o / 4u;
         let pixel = e4 / channel_quads;
         let c = (e4 - pixel * channel_quads) * 4u;
         let b = pixel / plane;
-        let first = (b * p.c + c) * plane + pixel - b * plane;
-        dst4[e4] = vec4<f32>(src[first], src[first + plane], src[first + 2u * plane], src[first + 3u * plane]);
+        let first = b * p.c * plane + pixel - b * plane;
+        let last = p.c - 1u;
+        let cs = vec4<u32>(c, c + 1u, c + 2u, c + 3u);
+        let v = vec4<f32>(src[first + min(cs.x, last) * plane], src[first + min(cs.y, last) * plane], src[first + min(cs.z, last) * plane], src[first + min(cs.w, last) * plane]);
+        dst4[e4] = select(vec4<f32>(0.0), v, cs < vec4<u32>(p.c));
         return;
     }
     let quads = plane / 4u;

@@ -20,7 +20,7 @@ const CONV_TOL: f64 = 1e-5;
 /// (batch, channels, height, width, out channels, kernel, stride, padding)
 type Case = (usize, usize, usize, usize, usize, usize, usize, usize);
 
-const CASES: [Case; 27] = [
+const CASES: [Case; 29] = [
     (2, 1, 28, 28, 64, 4, 2, 1),   // DCGAN-28 critic conv 1
     (2, 64, 14, 14, 128, 4, 2, 1), // DCGAN-28 critic conv 2
     (1, 3, 17, 13, 5, 3, 1, 0),
@@ -70,12 +70,19 @@ const CASES: [Case; 27] = [
     (2, 5, 7, 8, 3, 3, 1, 1),
     // As case 24 with an odd width instead: its last column no phase covers.
     (4, 8, 10, 11, 16, 4, 2, 1),
+    // Fewer than four input channels: on lavapipe x and w are held padded
+    // with zero channels to four and the forward reads x as texels (as
+    // case 0, the critic's conv 1): three channels with windows past every
+    // edge of an odd image, two with a 2×2 kernel at stride 1.
+    (3, 3, 9, 7, 8, 4, 2, 2),
+    (2, 2, 5, 7, 12, 2, 1, 0),
 ];
 
 /// The cases of CASES that read the im2col matrix from x on lavapipe in
-/// the forward, and in the weight gradient (case 21's has 4 columns, which
-/// the split-K kernel takes).
-const IMPLICIT: [usize; 7] = [18, 19, 20, 21, 22, 24, 26];
+/// the forward (0, 27 and 28 with x padded to four channels), and in the
+/// weight gradient (case 21's has 4 columns, which the split-K kernel
+/// takes).
+const IMPLICIT: [usize; 10] = [0, 18, 19, 20, 21, 22, 24, 26, 27, 28];
 const IMPLICIT_GRAD: [usize; 6] = [18, 19, 20, 22, 24, 26];
 /// The cases that take the four-row direct kernel (forward and input
 /// gradient), on every adapter.

@@ -6,8 +6,9 @@
 //! (`takes_direct`; 3×3 ones with padding 1 also for the weight gradient,
 //! `takes_direct_3x3`). On lavapipe the forward's and the weight gradient's
 //! matmuls read the im2col matrix straight from x where the shapes allow
-//! (`takes_implicit_im2col`, `weight_grad_takes_implicit_im2col`), the
-//! forward storing y itself, and a kernel-4 stride-2 transposed conv — so
+//! (`takes_implicit_im2col`, `weight_grad_takes_implicit_im2col`; the
+//! forward's x padded to four channels where it has fewer), the forward
+//! storing y itself, and a kernel-4 stride-2 transposed conv — so
 //! also the input gradient of such a conv — runs as four such 2×2 convs,
 //! one per output phase, instead of a matmul and col2im
 //! (`transpose_takes_sub_pixel`, `input_grad_takes_sub_pixel`).
@@ -344,6 +345,52 @@ fn pixel_major(gpu: &Gpu, t: &Tensor, [n, c, h, w]: [usize; 4]) -> Result<Tensor
     Ok(out)
 }
 
+/// t [N, C, H, W] as [N·H·W, held] (NHWC), each pixel's channels padded
+/// with zeros to `held` (C, or 4 where C < 4: `implicit_forward`).
+fn pixel_major_padded(
+    gpu: &Gpu,
+    t: &Tensor,
+    [n, c, h, w]: [usize; 4],
+    held: usize,
+) -> Result<Tensor> {
+    if held == c {
+        return pixel_major(gpu, t, [n, c, h, w]);
+    }
+    debug_assert!(held == 4 && c < 4, "{c} channels held as {held}");
+    let out = gpu.empty(&[n * h * w, held])?;
+    let shape = ConvShape {
+        batch: n,
+        c,
+        h,
+        w,
+        o: held,
+        oh: h,
+        ow: w,
+        kh: 1,
+        kw: 1,
+    };
+    let p = params(
+        &shape,
+        Conv2dSpec {
+            stride: 1,
+            padding: 0,
+        },
+        false,
+        Activation::None,
+    )?;
+    // One texel (vec4) a pixel.
+    let kernel = Kernel::new(Shader::Conv, "fold_forward_vec4")
+        .with("LAYOUT", f64::from(Layout::PixelMajor as u8));
+    launch_kernel(
+        gpu,
+        &kernel,
+        &p,
+        out.len() / 4,
+        &[(1, t), (5, t), (4, &out)],
+    );
+    Ok(out)
+}
+
 /// dy [B, O, OH, OW] as the [O, B·OH·OW] matrix of the lowered conv.
 fn fold(gpu: &Gpu, dy: &Tensor, s: &ConvShape) -> Result<Tensor> {
     let out = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
@@ -517,7 +564,24 @@ fn direct_input_grad(
 /// straight from x (the lavapipe kernel's B_CONV) instead of running
 /// im2col.
 pub fn takes_implicit_im2col(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> bool {
-    !takes_direct(s, spec) && ImplicitConv::of(s, spec).fits(gpu)
+    implicit_forward(gpu, s, spec).is_some()
+}
+
+/// The lavapipe kernel's conv for the forward of `s`, where it takes it.
+/// Fewer than four input channels are held padded with zero channels to
+/// four, one texel a pixel: a C = 1 conv (a critic's first, on grey
+/// images) then needs no im2col, unfold or bias pass (~6 of its ~11 ms a
+/// launch at W3's shapes, BENCHMARKS.md); the zeros add exact zeros.
+fn implicit_forward(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> Option<ImplicitConv> {
+    if takes_direct(s, spec) {
+        return None;
+    }
+    let held = ConvShape {
+        c: s.c.max(4),
+        ..*s
+    };
+    let conv = ImplicitConv::of(&held, spec);
+    conv.fits(gpu).then_some(conv)
 }
 
 /// y = act(conv2d(x, w) + bias) into `out` [B, O, OH, OW].
@@ -539,16 +603,16 @@ pub fn conv2d_into(
         launch_direct(gpu, (&s, spec.padding), false, &p, &bufs);
         return Ok(());
     }
-    let implicit = ImplicitConv::of(&s, spec);
-    if implicit.fits(gpu) {
+    if let Some(implicit) = implicit_forward(gpu, &s, spec) {
         // The lavapipe kernel reads the im2col matrix straight from x held
         // NHWC (B_CONV in shaders/matmul_lanes8.wgsl), its rows over
         // (ky, kx, c), so w goes as [O, KH, KW, C]: two small permutes
         // instead of im2col and a copy of its matrix into a texture; it
         // stores y itself, bias and activation applied.
-        let x_nhwc = pixel_major(gpu, x, [s.batch, s.c, s.h, s.w])?;
-        let w_rows = pixel_major(gpu, w, [s.o, s.c, s.kh, s.kw])?;
-        let w_rows = w_rows.reshape(&[s.o, s.kh * s.kw * s.c])?;
+        let held = implicit.shape.c;
+        let x_nhwc = pixel_major_padded(gpu, x, [s.batch, s.c, s.h, s.w], held)?;
+        let w_rows = pixel_major_padded(gpu, w, [s.o, s.c, s.kh, s.kw], held)?;
+        let w_rows = w_rows.reshape(&[s.o, s.kh * s.kw * held])?;
         return conv_matmul_into(gpu, (&w_rows, &x_nhwc), &implicit, (bias, act), out);
     }
     let folded = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;
