@@ -46,7 +46,10 @@ struct Params {
 @group(0) @binding(17) var<storage, read> dy4: array<vec4<f32>>;
 
 const WORKGROUP: u32 = 256u;
-const CHANNEL_WORKGROUP: u32 = 64u;
+// Set by the host from the channel count (`channel_workgroup` in
+// src/gpu/kernels/norm.rs): 64 channels in one workgroup of 64 ran on one
+// of lavapipe's threads.
+override CHANNEL_WORKGROUP: u32 = 64u;
 
 fn element_id(wg: vec3<u32>, lid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return (wg.y * groups.x + wg.x) * WORKGROUP + lid.x;

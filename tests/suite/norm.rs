@@ -157,13 +157,15 @@ fn batch_norm_kernels_match_twin() {
     };
     let mut rng = Rng::new(132);
     let eps = 1e-5;
-    // Ragged shapes: one sample, one pixel, odd planes, 65 channels; planes
-    // of multiples of 4 (the vec4 entries).
+    // Ragged shapes: one sample, one pixel, odd planes, 65 and 100
+    // channels (per-channel workgroups of 16 and 32, the last one partly
+    // past the channels); planes of multiples of 4 (the vec4 entries).
     for shape in [
         [3, 5, 7, 1],
         [1, 3, 3, 3],
         [17, 2, 1, 1],
         [2, 65, 3, 3],
+        [1, 100, 2, 3],
         [3, 5, 2, 2],
         [2, 7, 4, 6],
     ] {

@@ -59,6 +59,7 @@ fn override_values(name: &str) -> Vec<f64> {
     match name {
         "TRANS_A" | "TRANS_B" | "FLIP" | "B_CONV" | "B_CONV_GRAD" => vec![1.0],
         "LAYOUT" => vec![1.0, 2.0, 3.0],
+        "CHANNEL_WORKGROUP" => vec![8.0, 16.0, 32.0],
         // Every elementwise op code (and some unused ones: the switch's
         // default takes them).
         "OP" => (1..=40).map(f64::from).collect(),

@@ -18,8 +18,25 @@ struct Params {
     _pad: [u32; 3],
 }
 
-/// Per-channel kernels: invocations per workgroup.
+/// Per-channel kernels: at most this many invocations per workgroup...
 const CHANNEL_WORKGROUP: usize = 64;
+/// ... and at least this many workgroups where the channels allow, so that
+/// a few channels of many values each spread over the adapter's threads
+/// or cores: on lavapipe (2 threads) the statistics of W3's 64-channel
+/// layer ran in one workgroup on one thread, 12 ms a launch.
+const MIN_CHANNEL_GROUPS: usize = 4;
+/// The smallest workgroup tried: lavapipe's subgroup.
+const MIN_CHANNEL_WORKGROUP: usize = 8;
+
+/// Invocations per workgroup of the per-channel kernels for `channels`
+/// (the shader's `CHANNEL_WORKGROUP` override).
+fn channel_workgroup(channels: usize) -> usize {
+    let mut size = CHANNEL_WORKGROUP;
+    while size > MIN_CHANNEL_WORKGROUP && channels.div_ceil(size) < MIN_CHANNEL_GROUPS {
+        size /= 2;
+    }
+    size
+}
 
 /// The batch statistics of one forward: mean and 1/√(var + eps) per channel.
 pub struct BatchStats {
@@ -45,8 +62,10 @@ fn params(op: &'static str, x: &Tensor, eps: f32, momentum: f32) -> Result<Param
 }
 
 fn per_channel(gpu: &Gpu, entry: &'static str, p: &Params, bufs: &[(u32, &Tensor)]) {
-    let groups = (p.channels as usize).div_ceil(CHANNEL_WORKGROUP) as u32;
-    gpu.dispatch(&Kernel::new(Shader::Norm, entry), p, bufs, [groups, 1, 1]);
+    let size = channel_workgroup(p.channels as usize);
+    let groups = (p.channels as usize).div_ceil(size) as u32;
+    let kernel = Kernel::new(Shader::Norm, entry).with("CHANNEL_WORKGROUP", size as f64);
+    gpu.dispatch(&kernel, p, bufs, [groups, 1, 1]);
 }
 
 fn per_element(gpu: &Gpu, entry: &'static str, p: &Params, n: usize, bufs: &[(u32, &Tensor)]) {
