@@ -14,6 +14,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gpugan::gpu::kernels::data::{gather_images_into, upload_bytes, upload_u32};
 use gpugan::gpu::kernels::elementwise::{Binary, Unary, binary_into, unary_into};
 use gpugan::gpu::kernels::fill::{full, tile_rows_into};
+use gpugan::gpu::kernels::matmul::Activation;
 use gpugan::gpu::kernels::norm::{
     BatchStats, batch_norm_apply_into, batch_norm_grad_input_into, batch_norm_grad_params_into,
     batch_norm_stats_into,
@@ -130,7 +131,7 @@ fn bench_kernels(c: &mut Criterion) {
         batch_norm_stats_into(&gpu, &bx, (&rm, &rv), 0.1, 1e-5, &stats).unwrap()
     });
     run("batch_norm_apply", 2 * bytes, &|| {
-        batch_norm_apply_into(&gpu, &bx, &stats, &gamma, &beta, &bout).unwrap()
+        batch_norm_apply_into(&gpu, &bx, &stats, (&gamma, &beta), Activation::None, &bout).unwrap()
     });
     run("batch_norm_grad_params", 2 * bytes, &|| {
         batch_norm_grad_params_into(&gpu, &bx, &stats, &bdy, &dbeta, &dgamma).unwrap()

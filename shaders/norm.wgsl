@@ -4,7 +4,10 @@
 //   batch_norm_stats        mean_c, invstd_c = 1/√(var_c + eps) (biased
 //                           variance); running_mean, running_var updated
 //                           with `momentum` and the unbiased variance
-//   batch_norm_apply        y = (x − mean_c)·invstd_c·γ_c + β_c
+//   batch_norm_apply        y = act((x − mean_c)·invstd_c·γ_c + β_c), the
+//                           activation applied in the same pass (codes of
+//                           src/gpu/kernels/matmul.rs; its backward is the
+//                           autograd op's, from y)
 //   batch_norm_grad_params  dβ_c = Σ dy, dγ_c = Σ dy·x̂   (x̂ = (x − mean)·invstd)
 //   batch_norm_grad_input   dx = γ_c·invstd_c/N · (N·dy − dβ_c − x̂·dγ_c)
 //
@@ -20,9 +23,10 @@ struct Params {
     plane: u32,
     eps: f32,
     momentum: f32,
+    // batch_norm_apply: the activation's code and leaky ReLU's slope.
+    act: u32,
+    slope: f32,
     _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -132,6 +136,19 @@ fn batch_norm_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
     running_var[c] = mix(running_var[c], select(var_biased, unbiased, n > 1u), p.momentum);
 }
 
+// Activation codes and expressions of matmul.wgsl's epilogue (WGSL has no
+// include); ReLU and leaky ReLU are elementwise.wgsl's too, so fusing them
+// here changes no bits.
+fn activate4(v: vec4<f32>) -> vec4<f32> {
+    switch p.act {
+        case 1u: { return max(v, vec4<f32>(0.0)); }
+        case 2u: { return select(p.slope * v, v, v > vec4<f32>(0.0)); }
+        case 3u: { return tanh(clamp(v, vec4<f32>(-15.0), vec4<f32>(15.0))); }
+        case 4u: { return 1.0 / (1.0 + exp(-v)); }
+        default: { return v; }
+    }
+}
+
 @compute @workgroup_size(WORKGROUP)
 fn batch_norm_apply(
     @builtin(workgroup_id) wg: vec3<u32>,
@@ -143,7 +160,7 @@ fn batch_norm_apply(
         return;
     }
     let c = (id / p.plane) % p.channels;
-    out[id] = fma((x[id] - mean[c]) * invstd[c], gamma[c], beta[c]);
+    out[id] = activate4(vec4<f32>(fma((x[id] - mean[c]) * invstd[c], gamma[c], beta[c]))).x;
 }
 
 // As batch_norm_apply, four values of one plane per invocation (the host
@@ -160,7 +177,7 @@ fn batch_norm_apply_vec4(
         return;
     }
     let c = (id4 / (p.plane / 4u)) % p.channels;
-    out4[id4] = fma((x4[id4] - mean[c]) * invstd[c], vec4<f32>(gamma[c]), vec4<f32>(beta[c]));
+    out4[id4] = activate4(fma((x4[id4] - mean[c]) * invstd[c], vec4<f32>(gamma[c]), vec4<f32>(beta[c])));
 }
 
 @compute @workgroup_size(CHANNEL_WORKGROUP)

@@ -8,7 +8,7 @@
 //! 64×64 adds one more stride-2 stage on each side (4×4 start, ConvT to C).
 
 use super::Network;
-use crate::autograd::ops::{conv_transpose2d_bias_act, conv2d_bias_act, leaky_relu, relu, reshape};
+use crate::autograd::ops::{conv_transpose2d_bias_act, conv2d_bias_act, leaky_relu, reshape};
 use crate::autograd::{Var, ops};
 use crate::error::{Error, Result};
 use crate::gpu::kernels::conv::Conv2dSpec;
@@ -255,15 +255,14 @@ impl Network for Generator {
         let (start, top) = (self.shape.start(), self.shape.generator_widths()[0]);
         let h = self.stem.forward_with(z, &p[0], &p[1])?;
         let h = reshape(&h, &[z.shape()[0], top, start, start])?;
-        let mut h = relu(&self.stem_norm.forward_with(&h, training, &p[2], &p[3])?)?;
+        let relu = Activation::Relu;
+        let mut h = self
+            .stem_norm
+            .forward_act_with(&h, training, (&p[2], &p[3]), relu)?;
         for (i, (conv, bn)) in self.ups.iter().enumerate() {
             let q = &p[4 + 4 * i..8 + 4 * i];
-            h = relu(&bn.forward_with(
-                &conv.forward(&h, &q[0], &q[1])?,
-                training,
-                &q[2],
-                &q[3],
-            )?)?;
+            let up = conv.forward(&h, &q[0], &q[1])?;
+            h = bn.forward_act_with(&up, training, (&q[2], &q[3]), relu)?;
         }
         let n = p.len();
         self.out
@@ -436,7 +435,12 @@ impl Network for Critic {
                 Norm::Batch(bn) => {
                     k += 2;
                     let h = conv.forward(&h, &w, &p[k - 3])?;
-                    leaky_relu(&bn.forward_with(&h, training, &p[k - 2], &p[k - 1])?, 0.2)?
+                    bn.forward_act_with(
+                        &h,
+                        training,
+                        (&p[k - 2], &p[k - 1]),
+                        Activation::LeakyRelu(0.2),
+                    )?
                 }
             };
         }

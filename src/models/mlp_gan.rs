@@ -7,7 +7,7 @@
 
 use super::Network;
 use crate::autograd::Var;
-use crate::autograd::ops::{leaky_relu, linear_act, reshape};
+use crate::autograd::ops::{linear_act, reshape};
 use crate::error::Result;
 use crate::gpu::kernels::matmul::Activation;
 use crate::gpu::kernels::random::RandomKey;
@@ -18,11 +18,22 @@ const SLOPE: f32 = 0.2;
 const G_HIDDEN: [usize; 4] = [128, 256, 512, 1024];
 const D_HIDDEN: [usize; 2] = [512, 256];
 
-/// BatchNorm1d over [B, F] as BatchNorm2d over [B, F, 1, 1] (the same
-/// statistics: per feature over the batch).
-fn batch_norm_1d(bn: &BatchNorm2d, h: &Var, training: bool, w: &Var, b: &Var) -> Result<Var> {
+/// act(BatchNorm1d) over [B, F] as BatchNorm2d over [B, F, 1, 1] (the
+/// same statistics: per feature over the batch).
+fn batch_norm_1d(
+    bn: &BatchNorm2d,
+    h: &Var,
+    training: bool,
+    affine: (&Var, &Var),
+    act: Activation,
+) -> Result<Var> {
     let shape = h.shape().to_vec();
-    let y = bn.forward_with(&reshape(h, &[shape[0], shape[1], 1, 1])?, training, w, b)?;
+    let y = bn.forward_act_with(
+        &reshape(h, &[shape[0], shape[1], 1, 1])?,
+        training,
+        affine,
+        act,
+    )?;
     reshape(&y, &shape)
 }
 
@@ -120,7 +131,8 @@ impl Network for MlpGenerator {
             h = linear_act(&h, &p[k], &p[k + 1], act)?;
             k += 2;
             if let Some(bn) = norm {
-                h = leaky_relu(&batch_norm_1d(bn, &h, training, &p[k], &p[k + 1])?, SLOPE)?;
+                let affine = (&p[k], &p[k + 1]);
+                h = batch_norm_1d(bn, &h, training, affine, Activation::LeakyRelu(SLOPE))?;
                 k += 2;
             }
         }

@@ -7,11 +7,12 @@
 
 use crate::autograd::Var;
 use crate::autograd::ops::{
-    add_channel_bias, batch_norm_train, div, mul, repeat_channels, repeat_cols, reshape, scale,
-    shift, sqrt, square, sub, sum_cols, tile_rows,
+    activate, add_channel_bias, batch_norm_train, div, mul, repeat_channels, repeat_cols, reshape,
+    scale, shift, sqrt, square, sub, sum_cols, tile_rows,
 };
 use crate::error::Result;
 use crate::gpu::kernels::fill::full;
+use crate::gpu::kernels::matmul::Activation;
 use crate::gpu::{Gpu, Tensor};
 
 /// `torch.nn.BatchNorm2d`: batch statistics in training (running statistics
@@ -41,14 +42,29 @@ impl BatchNorm2d {
         self.forward_with(x, training, &self.weight, &self.bias)
     }
 
-    /// Training: batch statistics, one fused op (`batch_norm_train`; its
-    /// gradient is first-order only). Eval: the running statistics, with
-    /// differentiable ops.
     pub fn forward_with(&self, x: &Var, training: bool, weight: &Var, bias: &Var) -> Result<Var> {
+        self.forward_act_with(x, training, (weight, bias), Activation::None)
+    }
+
+    /// act(batch norm of x). Training: batch statistics, one fused op with
+    /// the activation (`batch_norm_train`; its gradient is first-order
+    /// only). Eval: the running statistics, with differentiable ops.
+    pub fn forward_act_with(
+        &self,
+        x: &Var,
+        training: bool,
+        (weight, bias): (&Var, &Var),
+        act: Activation,
+    ) -> Result<Var> {
         if training {
             let running = (&self.running_mean, &self.running_var);
-            return batch_norm_train(x, weight, bias, running, self.momentum, self.eps);
+            let affine = (weight, bias);
+            return batch_norm_train(x, affine, running, self.momentum, self.eps, act);
         }
+        activate(&self.eval_with(x, weight, bias)?, act)
+    }
+
+    fn eval_with(&self, x: &Var, weight: &Var, bias: &Var) -> Result<Var> {
         let shape = x.shape().to_vec();
         let gpu = x.gpu();
         let mean = Var::constant(gpu, self.running_mean.clone());

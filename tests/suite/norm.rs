@@ -4,7 +4,10 @@
 use gpugan::autograd::{Var, grad, ops};
 use gpugan::nn::{BatchNorm2d, LayerNorm};
 
+use gpugan::gpu::kernels::matmul::Activation;
+
 use crate::common::{Rng, assert_close, gpu, poisoned, read, upload};
+use crate::reference::matmul::activate;
 use crate::reference::norm as twin;
 
 /// Normalisation divides by a batch statistic: a few f32 roundings more than
@@ -90,6 +93,53 @@ fn batch_norm2d_training_forward_gradients_and_running_stats() {
                     NORM_GRAD_TOL,
                 );
             }
+        }
+    }
+}
+
+#[test]
+fn batch_norm2d_with_activation_forward_and_gradients() {
+    // The activation rides in the normalising pass and is differentiated
+    // from the output (ReLU's and leaky ReLU's sign, tanh's value).
+    let mut rng = Rng::new(133);
+    let shape = [3, 4, 3, 2];
+    let c = shape[1];
+    let n: usize = shape.iter().product();
+    for act in [
+        Activation::Relu,
+        Activation::LeakyRelu(0.2),
+        Activation::Tanh,
+    ] {
+        let (x, gamma, beta, w) = (rng.vec(n), rng.vec(c), rng.vec(c), rng.vec(n));
+        let bn = BatchNorm2d::new(gpu(), c).unwrap();
+        let (gv, bv) = (
+            Var::parameter(gpu(), upload(&gamma, &[c])),
+            Var::parameter(gpu(), upload(&beta, &[c])),
+        );
+        let xv = Var::input(gpu(), upload(&x, &shape));
+        let y = bn.forward_act_with(&xv, true, (&gv, &bv), act).unwrap();
+        let f = |v: &[Vec<f64>]| -> Vec<f64> {
+            let (y, _, _) = twin::batch_norm2d(&v[0], shape, &v[1], &v[2], 1e-5);
+            y.iter().map(|&y| activate(y, act)).collect()
+        };
+        let inputs = [to_f64(&x), to_f64(&gamma), to_f64(&beta)];
+        assert_close(
+            &format!("{act:?}(batch_norm2d)"),
+            &read(y.value()),
+            &f(&inputs),
+            NORM_TOL,
+        );
+        let weights = Var::constant(gpu(), upload(&w, &shape));
+        let loss = ops::sum_all(&ops::mul(&y, &weights).unwrap()).unwrap();
+        let grads = grad(&loss, &[&xv, &gv, &bv], false).unwrap();
+        let numeric = finite_difference_grads(&inputs, &to_f64(&w), &f);
+        for (k, name) in ["x", "weight", "bias"].iter().enumerate() {
+            assert_close(
+                &format!("{act:?}(batch_norm2d) ∂/∂{name}"),
+                &read(grads[k].value()),
+                &numeric[k],
+                NORM_GRAD_TOL,
+            );
         }
     }
 }
@@ -235,9 +285,18 @@ fn batch_norm_kernels_match_twin() {
             upload(&beta, &[c]),
             upload(&dy, &shape),
         );
-        let y = poisoned(&shape);
-        batch_norm_apply_into(gpu(), &xt, &stats, &gt, &bt, &y).unwrap();
-        assert_close(&format!("{case} y"), &read(&y), &want_y, NORM_TOL);
+        // The normalising pass applies the layer's activation.
+        for act in [
+            Activation::None,
+            Activation::Relu,
+            Activation::LeakyRelu(0.2),
+            Activation::Tanh,
+        ] {
+            let y = poisoned(&shape);
+            batch_norm_apply_into(gpu(), &xt, &stats, (&gt, &bt), act, &y).unwrap();
+            let want: Vec<f64> = want_y.iter().map(|&v| activate(v, act)).collect();
+            assert_close(&format!("{case} {act:?}(y)"), &read(&y), &want, NORM_TOL);
+        }
 
         let (want_dx, want_dg, want_db) =
             twin::batch_norm2d_backward(&x64, shape, &g64, &dy64, eps);

@@ -19,6 +19,7 @@ pub use conv::{
     conv2d_bias, conv2d_bias_act, conv2d_input_grad, conv2d_weight_grad, repeat_channels,
     sum_channels,
 };
+pub(crate) use elementwise::activate;
 pub use elementwise::{
     add, div, leaky_relu, leaky_relu_grad, mul, relu, relu_grad, scale, shift, sigmoid,
     sigmoid_grad, softplus, sqrt, square, sub, tanh, tanh_grad,

@@ -2,6 +2,7 @@
 //! forward (statistics, then normalise) and backward (parameter gradients,
 //! then the input gradient).
 
+use super::matmul::Activation;
 use super::{WORKGROUP_1D, as_u32};
 use crate::error::{Error, Result, expect_shape};
 use crate::gpu::shaders::Shader;
@@ -15,7 +16,9 @@ struct Params {
     plane: u32,
     eps: f32,
     momentum: f32,
-    _pad: [u32; 3],
+    act: u32,
+    slope: f32,
+    _pad: u32,
 }
 
 /// Per-channel kernels: at most this many invocations per workgroup...
@@ -57,7 +60,9 @@ fn params(op: &'static str, x: &Tensor, eps: f32, momentum: f32) -> Result<Param
         plane: as_u32(op, "plane", h * w)?,
         eps,
         momentum,
-        _pad: [0; 3],
+        act: 0,
+        slope: 0.0,
+        _pad: 0,
     })
 }
 
@@ -155,17 +160,18 @@ pub fn batch_norm_stats(
     Ok(stats)
 }
 
-/// out = (x − mean)·invstd·γ + β per channel.
+/// out = act((x − mean)·invstd·γ + β) per channel.
 pub fn batch_norm_apply_into(
     gpu: &Gpu,
     x: &Tensor,
     stats: &BatchStats,
-    gamma: &Tensor,
-    beta: &Tensor,
+    (gamma, beta): (&Tensor, &Tensor),
+    act: Activation,
     out: &Tensor,
 ) -> Result<()> {
     let op = "batch_norm_apply";
-    let p = params(op, x, 0.0, 0.0)?;
+    let mut p = params(op, x, 0.0, 0.0)?;
+    (p.act, p.slope) = act.code_and_slope();
     check_channels(op, "weight", x, gamma)?;
     check_channels(op, "bias", x, beta)?;
     expect_shape(op, "output", x.shape(), out.shape())?;
