@@ -26,6 +26,23 @@ fn bench_conv(c: &mut Criterion) {
         gpu.info().backend
     ));
     group.sample_size(10);
+    // Critic conv 1 of DCGAN-28: 1×28×28 → 64×14×14 (one input channel:
+    // on lavapipe x is held padded to four), with its leaky ReLU.
+    let c1 = conv2d_shape(&[64, 1, 28, 28], &[64, 1, 4, 4], SPEC).unwrap();
+    let (c1x, c1w, c1b) = (
+        filled(&gpu, &c1.input()),
+        filled(&gpu, &c1.weight()),
+        filled(&gpu, &[64]),
+    );
+    let c1y = gpu.empty(&c1.output()).unwrap();
+    group.throughput(Throughput::Elements(c1.flops() as u64));
+    group.bench_function("d_conv1_forward", |b| {
+        let act = Activation::LeakyRelu(0.2);
+        b.iter(|| {
+            conv2d_into(&gpu, &c1x, &c1w, Some(&c1b), SPEC, act, &c1y).unwrap();
+            gpu.sync().unwrap();
+        })
+    });
     // Critic conv 2 of DCGAN-28: 64×14×14 → 128×7×7.
     let s = conv2d_shape(&[64, 64, 14, 14], &[128, 64, 4, 4], SPEC).unwrap();
     let (x, w, dy) = (
