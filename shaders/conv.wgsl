@@ -463,9 +463,9 @@ fn fold_forward_vec4(
 ) {
     let e4 = element_index(wg, lid, groups);
     let plane = p.h * p.w;
-    // Pixel major holds p.o ≥ p.c channels a pixel (see below); the other
-    // layouts have p.o = p.c.
-    if e4 >= p.batch * max(p.c, p.o) * plane / 4u {
+    // Pixel major holds p.o ≥ p.c channels a pixel (see below).
+    let channels = select(p.c, p.o, LAYOUT == LAYOUT_PIXEL_MAJOR);
+    if e4 >= p.batch * channels * plane / 4u {
         return;
     }
     if LAYOUT == LAYOUT_PIXEL_MAJOR {

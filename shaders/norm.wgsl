@@ -137,8 +137,9 @@ fn batch_norm_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // Activation codes and expressions of matmul.wgsl's epilogue (WGSL has no
-// include); ReLU and leaky ReLU are elementwise.wgsl's too, so fusing them
-// here changes no bits.
+// include). ReLU, leaky ReLU and tanh are elementwise.wgsl's too, so fusing
+// them here changes no bits; sigmoid is the epilogue's 1/(1 + e^−v), not
+// elementwise's stable_sigmoid.
 fn activate4(v: vec4<f32>) -> vec4<f32> {
     switch p.act {
         case 1u: { return max(v, vec4<f32>(0.0)); }

@@ -119,7 +119,7 @@ impl Network for MlpGenerator {
         let last = self.layers.len() - 1;
         for i in 0..self.layers.len() {
             // Layers without batch norm take their activation in the matmul
-            // epilogue; the others normalise first.
+            // epilogue; the others in the batch norm's normalising pass.
             let norm = (i < last)
                 .then(|| self.norms.get(i).and_then(Option::as_ref))
                 .flatten();

@@ -42,13 +42,16 @@ impl BatchNorm2d {
         self.forward_with(x, training, &self.weight, &self.bias)
     }
 
+    /// Batch norm of x with these affine parameters (`forward_act_with`
+    /// without an activation).
     pub fn forward_with(&self, x: &Var, training: bool, weight: &Var, bias: &Var) -> Result<Var> {
         self.forward_act_with(x, training, (weight, bias), Activation::None)
     }
 
-    /// act(batch norm of x). Training: batch statistics, one fused op with
-    /// the activation (`batch_norm_train`; its gradient is first-order
-    /// only). Eval: the running statistics, with differentiable ops.
+    /// act(batch norm of x). Training: batch statistics, one fused op that
+    /// applies the activation too (`batch_norm_train`; its gradient is
+    /// first-order only; an activation it cannot fuse is an op of its own).
+    /// Eval: the running statistics, with differentiable ops.
     pub fn forward_act_with(
         &self,
         x: &Var,

@@ -2,9 +2,8 @@
 //! finite differences of the twins.
 
 use gpugan::autograd::{Var, grad, ops};
-use gpugan::nn::{BatchNorm2d, LayerNorm};
-
 use gpugan::gpu::kernels::matmul::Activation;
+use gpugan::nn::{BatchNorm2d, LayerNorm};
 
 use crate::common::{Rng, assert_close, gpu, poisoned, read, upload};
 use crate::reference::matmul::activate;
@@ -105,10 +104,14 @@ fn batch_norm2d_with_activation_forward_and_gradients() {
     let shape = [3, 4, 3, 2];
     let c = shape[1];
     let n: usize = shape.iter().product();
+    // A leaky ReLU of negative slope cannot be told from its output: it
+    // runs as an op of its own after the batch norm.
     for act in [
         Activation::Relu,
         Activation::LeakyRelu(0.2),
         Activation::Tanh,
+        Activation::Sigmoid,
+        Activation::LeakyRelu(-0.1),
     ] {
         let (x, gamma, beta, w) = (rng.vec(n), rng.vec(c), rng.vec(c), rng.vec(n));
         let bn = BatchNorm2d::new(gpu(), c).unwrap();
@@ -159,6 +162,19 @@ fn batch_norm2d_eval_uses_running_statistics() {
         .map(|&v| f64::from(v) / (1.0f64 + 1e-5).sqrt())
         .collect();
     assert_close("batch_norm2d eval", &read(y.value()), &want, NORM_TOL);
+    // With an activation, eval applies it after the same ops.
+    let act = Activation::LeakyRelu(0.2);
+    let xv = Var::constant(gpu(), upload(&x, &shape));
+    let y = bn
+        .forward_act_with(&xv, false, (&bn.weight, &bn.bias), act)
+        .unwrap();
+    let want: Vec<f64> = want.iter().map(|&v| activate(v, act)).collect();
+    assert_close(
+        "leaky_relu(batch_norm2d eval)",
+        &read(y.value()),
+        &want,
+        NORM_TOL,
+    );
 }
 
 #[test]
@@ -207,15 +223,17 @@ fn batch_norm_kernels_match_twin() {
     };
     let mut rng = Rng::new(132);
     let eps = 1e-5;
-    // Ragged shapes: one sample, one pixel, odd planes, 65 and 100
-    // channels (per-channel workgroups of 16 and 32, the last one partly
-    // past the channels); planes of multiples of 4 (the vec4 entries).
+    // Ragged shapes: one sample, one pixel, odd planes, 65, 100 and 257
+    // channels (per-channel workgroups of 16, 32 and 64, the last one
+    // partly past the channels); planes of multiples of 4 (the vec4
+    // entries).
     for shape in [
         [3, 5, 7, 1],
         [1, 3, 3, 3],
         [17, 2, 1, 1],
         [2, 65, 3, 3],
         [1, 100, 2, 3],
+        [3, 257, 2, 1],
         [3, 5, 2, 2],
         [2, 7, 4, 6],
     ] {
@@ -291,6 +309,7 @@ fn batch_norm_kernels_match_twin() {
             Activation::Relu,
             Activation::LeakyRelu(0.2),
             Activation::Tanh,
+            Activation::Sigmoid,
         ] {
             let y = poisoned(&shape);
             batch_norm_apply_into(gpu(), &xt, &stats, (&gt, &bt), act, &y).unwrap();

@@ -170,6 +170,12 @@ pub fn conv_transpose2d_shape(x: &[usize], w: &[usize], spec: Conv2dSpec) -> Res
     })
 }
 
+/// A spec that moves no pixel: the permutes' and the bias pass's.
+const IDENTITY: Conv2dSpec = Conv2dSpec {
+    stride: 1,
+    padding: 0,
+};
+
 fn params(s: &ConvShape, spec: Conv2dSpec, bias: bool, act: Activation) -> Result<Params> {
     let (act, slope) = act.code_and_slope();
     let u = |what, v| as_u32("conv2d", what, v);
@@ -293,15 +299,7 @@ fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, layout: Layout, out: &Tensor)
         w: s.ow,
         ..*s
     };
-    let p = params(
-        &shape,
-        Conv2dSpec {
-            stride: 1,
-            padding: 0,
-        },
-        false,
-        Activation::None,
-    )?;
+    let p = params(&shape, IDENTITY, false, Activation::None)?;
     let code = f64::from(layout as u8);
     let plane_quads = (s.oh * s.ow).is_multiple_of(4);
     if matches!(layout, Layout::PixelMajor) && plane_quads && s.o.is_multiple_of(4) {
@@ -328,37 +326,17 @@ fn fold_into(gpu: &Gpu, t: &Tensor, s: &ConvShape, layout: Layout, out: &Tensor)
 }
 
 /// t [N, C, H, W] as [N·H·W, C] (NHWC).
-fn pixel_major(gpu: &Gpu, t: &Tensor, [n, c, h, w]: [usize; 4]) -> Result<Tensor> {
-    let out = gpu.empty(&[n * h * w, c])?;
-    let shape = ConvShape {
-        batch: n,
-        c,
-        h,
-        w,
-        o: c,
-        oh: h,
-        ow: w,
-        kh: 1,
-        kw: 1,
-    };
+fn pixel_major(gpu: &Gpu, t: &Tensor, dims: [usize; 4]) -> Result<Tensor> {
+    let shape = pixel_major_shape(dims, dims[1]);
+    let out = gpu.empty(&[shape.batch * shape.h * shape.w, shape.c])?;
     fold_into(gpu, t, &shape, Layout::PixelMajor, &out)?;
     Ok(out)
 }
 
-/// t [N, C, H, W] as [N·H·W, held] (NHWC), each pixel's channels padded
-/// with zeros to `held` (C, or 4 where C < 4: `implicit_forward`).
-fn pixel_major_padded(
-    gpu: &Gpu,
-    t: &Tensor,
-    [n, c, h, w]: [usize; 4],
-    held: usize,
-) -> Result<Tensor> {
-    if held == c {
-        return pixel_major(gpu, t, [n, c, h, w]);
-    }
-    debug_assert!(held == 4 && c < 4, "{c} channels held as {held}");
-    let out = gpu.empty(&[n * h * w, held])?;
-    let shape = ConvShape {
+/// The shape the permutes take for t [N, C, H, W] held pixel major with
+/// `held` (≥ C) channels a pixel: O = `held`, output plane = input plane.
+fn pixel_major_shape([n, c, h, w]: [usize; 4], held: usize) -> ConvShape {
+    ConvShape {
         batch: n,
         c,
         h,
@@ -368,26 +346,25 @@ fn pixel_major_padded(
         ow: w,
         kh: 1,
         kw: 1,
-    };
-    let p = params(
-        &shape,
-        Conv2dSpec {
-            stride: 1,
-            padding: 0,
-        },
-        false,
-        Activation::None,
-    )?;
+    }
+}
+
+/// t [N, C, H, W] as [N·H·W, held] (NHWC), each pixel's channels padded
+/// with zeros to `held` (C, or 4 where C < 4: `implicit_forward`).
+fn pixel_major_padded(gpu: &Gpu, t: &Tensor, dims: [usize; 4], held: usize) -> Result<Tensor> {
+    let c = dims[1];
+    if held == c {
+        return pixel_major(gpu, t, dims);
+    }
+    debug_assert!(held == 4 && c < 4, "{c} channels held as {held}");
+    let shape = pixel_major_shape(dims, held);
+    let out = gpu.empty(&[shape.batch * shape.h * shape.w, held])?;
+    let p = params(&shape, IDENTITY, false, Activation::None)?;
     // One texel (vec4) a pixel.
     let kernel = Kernel::new(Shader::Conv, "fold_forward_vec4")
         .with("LAYOUT", f64::from(Layout::PixelMajor as u8));
-    launch_kernel(
-        gpu,
-        &kernel,
-        &p,
-        out.len() / 4,
-        &[(1, t), (5, t), (4, &out)],
-    );
+    let bufs = [(1, t), (5, t), (4, &out)];
+    launch_kernel(gpu, &kernel, &p, out.len() / 4, &bufs);
     Ok(out)
 }
 
@@ -445,15 +422,7 @@ fn bias_act(
         w,
         ..*s
     };
-    let p = params(
-        &shape,
-        Conv2dSpec {
-            stride: 1,
-            padding: 0,
-        },
-        bias.is_some(),
-        act,
-    )?;
+    let p = params(&shape, IDENTITY, bias.is_some(), act)?;
     let bias = bias.unwrap_or(stand_in);
     if (h * w).is_multiple_of(4) {
         // Four values of one plane per invocation.
@@ -570,17 +539,17 @@ pub fn takes_implicit_im2col(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> bool
 /// The lavapipe kernel's conv for the forward of `s`, where it takes it.
 /// Fewer than four input channels are held padded with zero channels to
 /// four, one texel a pixel: a C = 1 conv (a critic's first, on grey
-/// images) then needs no im2col, unfold or bias pass (~6 of its ~11 ms a
-/// launch at W3's shapes, BENCHMARKS.md); the zeros add exact zeros.
+/// images) then needs no im2col, unfold or bias pass (W3's conv 1 forward
+/// −25%, BENCHMARKS.md item 30); the zeros add exact zeros.
 fn implicit_forward(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> Option<ImplicitConv> {
     if takes_direct(s, spec) {
         return None;
     }
-    let held = ConvShape {
+    let padded = ConvShape {
         c: s.c.max(4),
         ..*s
     };
-    let conv = ImplicitConv::of(&held, spec);
+    let conv = ImplicitConv::of(&padded, spec);
     conv.fits(gpu).then_some(conv)
 }
 
@@ -609,10 +578,10 @@ pub fn conv2d_into(
         // (ky, kx, c), so w goes as [O, KH, KW, C]: two small permutes
         // instead of im2col and a copy of its matrix into a texture; it
         // stores y itself, bias and activation applied.
-        let held = implicit.shape.c;
-        let x_nhwc = pixel_major_padded(gpu, x, [s.batch, s.c, s.h, s.w], held)?;
-        let w_rows = pixel_major_padded(gpu, w, [s.o, s.c, s.kh, s.kw], held)?;
-        let w_rows = w_rows.reshape(&[s.o, s.kh * s.kw * held])?;
+        let channels = implicit.shape.c;
+        let x_nhwc = pixel_major_padded(gpu, x, [s.batch, s.c, s.h, s.w], channels)?;
+        let w_rows = pixel_major_padded(gpu, w, [s.o, s.c, s.kh, s.kw], channels)?;
+        let w_rows = w_rows.reshape(&[s.o, s.kh * s.kw * channels])?;
         return conv_matmul_into(gpu, (&w_rows, &x_nhwc), &implicit, (bias, act), out);
     }
     let folded = gpu.empty(&[s.o, s.batch * s.oh * s.ow])?;

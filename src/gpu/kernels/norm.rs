@@ -26,7 +26,7 @@ const CHANNEL_WORKGROUP: usize = 64;
 /// ... and at least this many workgroups where the channels allow, so that
 /// a few channels of many values each spread over the adapter's threads
 /// or cores: on lavapipe (2 threads) the statistics of W3's 64-channel
-/// layer ran in one workgroup on one thread, 12 ms a launch.
+/// layer ran in one workgroup on one thread (BENCHMARKS.md item 31).
 const MIN_CHANNEL_GROUPS: usize = 4;
 /// The smallest workgroup tried: lavapipe's subgroup.
 const MIN_CHANNEL_WORKGROUP: usize = 8;
@@ -243,4 +243,26 @@ pub fn batch_norm_grad_input_into(
     ];
     per_value(gpu, (op, "batch_norm_grad_input_vec4"), &p, x.len(), &bufs);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::channel_workgroup;
+
+    #[test]
+    fn few_channels_take_smaller_workgroups() {
+        // (channels, invocations per workgroup): at least 4 workgroups
+        // where 8 channels each allow it, never more than 64 a workgroup.
+        for (channels, size) in [
+            (5, 8),
+            (31, 8),
+            (64, 16),
+            (65, 16),
+            (100, 32),
+            (256, 64),
+            (1024, 64),
+        ] {
+            assert_eq!(channel_workgroup(channels), size, "{channels} channels");
+        }
+    }
 }
