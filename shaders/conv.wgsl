@@ -10,9 +10,9 @@
 //
 // (on lavapipe the forward's and the weight gradient's matmuls read rows
 // or cols straight from x where C and KW are powers of two: B_CONV and
-// B_CONV_GRAD in matmul_lanes8.wgsl, w and dw as [O, KH, KW, C]; and the
-// transposed conv below, and so the input gradient of such a conv, runs as
-// four phases)
+// A_CONV in matmul_lanes8.wgsl, w as [O, KH, KW, C], dw as its transpose
+// with dy held NHWC; and the transposed conv below, and so the input
+// gradient of such a conv, runs as four phases)
 //
 // with x [B, C, H, W], w [O, C·KH·KW], y / dy [B, O, OH, OW],
 // cols [C·KH·KW, B·OH·OW], rows = colsᵀ and y' = fold(y) [O, B·OH·OW]. The

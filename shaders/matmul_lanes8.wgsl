@@ -21,12 +21,16 @@
 // phases and no pass interleaves them. Such a matmul never splits K (the
 // host's `plan`).
 //
-// With B_CONV_GRAD, op(B) is that im2col matrix transposed, the weight
-// gradient's operand: row kk = output pixel (n·OH + oy)·OW + ox, column
-// (ky·KW + kx)·C + c, so a vec4 of a row is again one texel of x. A lane's
-// four columns are one tap, so the tap is the lane's own and the pixel is
-// the same in every lane (its divisions are scalar). The products are the
-// [O, KH, KW, C] matrix (stored as usual).
+// With A_CONV, op(A) is that im2col matrix, the weight gradient's
+// operand (dwᵀ = im2col(x) · dy, dy held NHWC as [B·OH·OW, O]): row
+// (ky·KW + kx)·C + c, column kk = output pixel (n·OH + oy)·OW + ox, so
+// four rows of a group over one column are one texel of x. A lane's slice
+// of K is four output pixels, found once per K step (`lane_pixels`); a
+// group of four rows is one tap and channel quad, the same in every lane.
+// The products are the [KH, KW, C, O] matrix (stored as usual). This
+// orientation, whose x fetches look like the forward's, ran the critic's
+// conv 2 weight gradient 15–22% and ConvT 1's 25–30% faster than op(B) =
+// im2col(x)ᵀ with dy as A (BENCHMARKS.md item 33).
 //
 // Why a kernel of its own: lavapipe runs a subgroup's 8 invocations as the
 // lanes of one SIMD register, and a storage load whose address differs by
@@ -72,7 +76,7 @@ struct Params {
     splits: u32,
     chunk: u32,
     batch: u32,
-    // B_CONV and B_CONV_GRAD: log2 of C and of KW, x's height and width,
+    // B_CONV and A_CONV: log2 of C and of KW, x's height and width,
     // the stride, the padding above and left of x (phase (0, 0)'s for a
     // transposed conv's phases: the kernel takes one off per axis for the
     // others), OW and OH·OW; then, B_CONV only,
@@ -92,7 +96,7 @@ struct Params {
     out_row_step: u32,
     out_step: u32,
     out_width: u32,
-    // B_CONV_GRAD: OH.
+    // A_CONV: OH.
     conv_oh: u32,
     _pad0: u32,
     _pad1: u32,
@@ -101,7 +105,7 @@ struct Params {
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override B_CONV: bool = false;
-override B_CONV_GRAD: bool = false;
+override A_CONV: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
@@ -167,12 +171,53 @@ fn accumulate(acc: Rows, a: Rows, b: mat4x4<f32>) -> Rows {
     return Rows(mma_rows(acc.g0, a.g0, b), mma_rows(acc.g1, a.g1, b), mma_rows(acc.g2, a.g2, b), mma_rows(acc.g3, a.g3, b));
 }
 
+// A_CONV: the lane's four output pixels of this K step (its columns kk ..
+// kk + 4 of op(A)), as n·H, oy and ox.
+struct LanePixels {
+    nh: vec4<u32>,
+    oy: vec4<u32>,
+    ox: vec4<u32>,
+}
+
+var<private> a_px: LanePixels;
+
+fn lane_pixels(kk: u32) -> LanePixels {
+    let q0 = grad_pixel(kk);
+    let q1 = next_grad_pixel(q0);
+    let q2 = next_grad_pixel(q1);
+    let q3 = next_grad_pixel(q2);
+    return LanePixels(vec4<u32>(q0.x, q1.x, q2.x, q3.x) * p.conv_h, vec4<u32>(q0.y, q1.y, q2.y, q3.y), vec4<u32>(q0.z, q1.z, q2.z, q3.z));
+}
+
+// A_CONV: channels 4·cq .. + 4 of x under tap (ky, kx) of output pixel
+// (n, oy, ox) as A, or zeros in the padding.
+fn a_conv_texel(base: u32, nh: u32, oy: u32, ox: u32, tap: vec2<u32>, cq: u32) -> vec4<f32> {
+    let iy = i32(oy * p.conv_stride + tap.x) - i32(p.conv_pad_y);
+    let ix = i32(ox * p.conv_stride + tap.y) - i32(p.conv_pad_x);
+    let t = x_texel_at(nh, iy, ix, cq);
+    return select(vec4<f32>(0.0), a_load(base + t.index), t.inside);
+}
+
 // Rows r0 + 4g .. r0 + 4g + 4 of op(A) over k .. k + 4 (zero past k_end;
 // rows past M are clamped and their sums never stored).
 fn a_group(base: u32, r0: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     let kk = min(k, k_end - 4u);
     var m: mat4x4<f32>;
-    if TRANS_A {
+    if A_CONV {
+        // A group of four rows is one tap and channel quad (C is a
+        // multiple of 4); a group past M is clamped and never stored.
+        let r = min(r0, p.m - 4u);
+        let tap_id = r >> p.conv_c_shift;
+        let tap = vec2<u32>(tap_id >> p.conv_kw_shift, tap_id & ((1u << p.conv_kw_shift) - 1u));
+        let cq = (r & ((1u << p.conv_c_shift) - 1u)) / 4u;
+        let px = a_px;
+        m = transpose(mat4x4<f32>(
+            a_conv_texel(base, px.nh.x, px.oy.x, px.ox.x, tap, cq),
+            a_conv_texel(base, px.nh.y, px.oy.y, px.ox.y, tap, cq),
+            a_conv_texel(base, px.nh.z, px.oy.z, px.ox.z, tap, cq),
+            a_conv_texel(base, px.nh.w, px.oy.w, px.ox.w, tap, cq),
+        ));
+    } else if TRANS_A {
         // A is K×M: A[kk + t, r0..r0+4] is one vec4 (M is a multiple of 4);
         // a block past M is clamped to the last one and never stored.
         let r = min(r0, p.m - 4u);
@@ -223,14 +268,25 @@ fn conv_pixels(c: u32, z: u32) -> Pixels {
     return Pixels(vec4<i32>(oy * p.conv_stride) - pad_y, vec4<i32>(ox * p.conv_stride) - pad_x, n * p.conv_h, out);
 }
 
-// Texel (channel quad) cq of x at (n, iy, ix), nh = n·H, or zeros in the
-// padding.
-fn x_texel(base: u32, nh: u32, iy: i32, ix: i32, cq: u32) -> vec4<f32> {
+// Where texel (channel quad) cq of x at (n, iy, ix), nh = n·H, sits in
+// x's operand, clamped to the image, and whether it is inside (else it
+// reads as zeros: the padding).
+struct XTexel {
+    index: u32,
+    inside: bool,
+}
+
+fn x_texel_at(nh: u32, iy: i32, ix: i32, cq: u32) -> XTexel {
     let inside = iy >= 0 && ix >= 0 && iy < i32(p.conv_h) && ix < i32(p.conv_w);
     let y = u32(clamp(iy, 0, i32(p.conv_h) - 1));
     let x = u32(clamp(ix, 0, i32(p.conv_w) - 1));
-    let texel = ((nh + y) * p.conv_w + x) * ((1u << p.conv_c_shift) / 4u) + cq;
-    return select(vec4<f32>(0.0), b_load(base + texel), inside);
+    return XTexel(((nh + y) * p.conv_w + x) * ((1u << p.conv_c_shift) / 4u) + cq, inside);
+}
+
+// B_CONV: that texel of x as B, or zeros in the padding.
+fn x_texel(base: u32, nh: u32, iy: i32, ix: i32, cq: u32) -> vec4<f32> {
+    let t = x_texel_at(nh, iy, ix, cq);
+    return select(vec4<f32>(0.0), b_load(base + t.index), t.inside);
 }
 
 // Channels c4·4 .. + 4 of x at (n, iy0 + ky, ix0 + kx) for the tap of row kk
@@ -243,18 +299,7 @@ fn conv_texel(base: u32, iy0: i32, ix0: i32, nh: u32, kk: u32) -> vec4<f32> {
     return x_texel(base, nh, iy, ix, (kk & c_mask) / 4u);
 }
 
-// B_CONV_GRAD: the lane's tap (ky, kx) and channel quad, from its first
-// column.
-var<private> grad_tap: vec3<u32>;
-
-fn conv_grad_tap(c: u32) -> vec3<u32> {
-    let tap = c >> p.conv_c_shift;
-    let kw_mask = (1u << p.conv_kw_shift) - 1u;
-    let c_mask = (1u << p.conv_c_shift) - 1u;
-    return vec3<u32>(tap >> p.conv_kw_shift, tap & kw_mask, (c & c_mask) / 4u);
-}
-
-// B_CONV_GRAD: output pixel kk as (n, oy, ox).
+// A_CONV: output pixel kk as (n, oy, ox).
 fn grad_pixel(kk: u32) -> vec3<u32> {
     let n = kk / p.conv_ohw;
     let r = kk - n * p.conv_ohw;
@@ -262,20 +307,12 @@ fn grad_pixel(kk: u32) -> vec3<u32> {
     return vec3<u32>(n, oy, r - oy * p.conv_ow);
 }
 
-// The output pixel after q, without dividing (the four rows of a block
-// are consecutive pixels; dividing for each cost a quarter of the time).
+// The output pixel after q, without dividing (a lane's four columns are
+// consecutive pixels; lavapipe divides lane by lane).
 fn next_grad_pixel(q: vec3<u32>) -> vec3<u32> {
     let wrap_x = q.z + 1u == p.conv_ow;
     let wrap_y = wrap_x && q.y + 1u == p.conv_oh;
     return vec3<u32>(select(q.x, q.x + 1u, wrap_y), select(select(q.y, q.y + 1u, wrap_x), 0u, wrap_y), select(q.z + 1u, 0u, wrap_x));
-}
-
-// B_CONV_GRAD: the row of op(B) at output pixel q over the lane's four
-// columns.
-fn conv_grad_row(base: u32, q: vec3<u32>) -> vec4<f32> {
-    let iy = i32(q.y * p.conv_stride + grad_tap.x) - i32(p.conv_pad_y);
-    let ix = i32(q.z * p.conv_stride + grad_tap.y) - i32(p.conv_pad_x);
-    return x_texel(base, q.x * p.conv_h, iy, ix, grad_tap.z);
 }
 
 // op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns. Past
@@ -283,13 +320,6 @@ fn conv_grad_row(base: u32, q: vec3<u32>) -> vec4<f32> {
 // infinity in such a row would still turn into NaN: 0·∞).
 fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     let kk = min(k, k_end - 4u);
-    if B_CONV_GRAD {
-        let q0 = grad_pixel(kk);
-        let q1 = next_grad_pixel(q0);
-        let q2 = next_grad_pixel(q1);
-        let q3 = next_grad_pixel(q2);
-        return mat4x4<f32>(conv_grad_row(base, q0), conv_grad_row(base, q1), conv_grad_row(base, q2), conv_grad_row(base, q3));
-    }
     if B_CONV {
         let px = pixels;
         return transpose(mat4x4<f32>(
@@ -406,9 +436,6 @@ fn tile_products(wg: vec3<u32>, lid: vec3<u32>, lane: u32) -> Tile {
     if B_CONV {
         pixels = conv_pixels(lc, z);
     }
-    if B_CONV_GRAD {
-        grad_tap = conv_grad_tap(lc);
-    }
 
     var acc = Rows(mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>(), mat4x4<f32>());
     var acc2 = acc;
@@ -416,6 +443,9 @@ fn tile_products(wg: vec3<u32>, lid: vec3<u32>, lane: u32) -> Tile {
         // This lane's slice: K values k + 4·lane .. + 4 of all 32 rows. The
         // lane is the subgroup's numbering, which subgroupBroadcast reads
         // (the workgroup of 8 is one subgroup of 8: see `Gpu::lanes8`).
+        if A_CONV {
+            a_px = lane_pixels(min(k + 4u * lane, k_end - 4u));
+        }
         let a = a_rows(base_a, r0, k + 4u * lane, k_end);
         let a2 = a_rows(base_a, r0 + 16u, k + 4u * lane, k_end);
         var b = b_block(base_b, lc, k + 0u, k_end);

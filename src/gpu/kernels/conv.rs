@@ -682,12 +682,16 @@ pub fn conv2d_backward_weight_into(
     }
     let implicit = ImplicitConv::of(&s, spec);
     if implicit.weight_grad_fits(gpu) {
-        // As the forward's implicit im2col (conv2d_into): the lavapipe
-        // kernel reads the lowered matrix straight from x held NHWC, so dw
-        // comes as [O, KH, KW, C] and is permuted back.
+        // The lavapipe kernel reads the lowered matrix straight from x held
+        // NHWC (A_CONV in shaders/matmul_lanes8.wgsl) against dy held NHWC,
+        // so dw comes transposed, [KH, KW, C, O], and is permuted back:
+        // to [O, KH·KW, C], then channels first.
         let x_nhwc = pixel_major(gpu, x, [s.batch, s.c, s.h, s.w])?;
-        let dw_rows = gpu.empty(&[s.o, s.kh * s.kw * s.c])?;
-        conv_weight_grad_matmul_into(gpu, (&fold(gpu, dy, &s)?, &x_nhwc), &implicit, &dw_rows)?;
+        let dy_nhwc = pixel_major(gpu, dy, [s.batch, s.o, s.oh, s.ow])?;
+        let taps = s.kh * s.kw * s.c;
+        let dw_t = gpu.empty(&[taps, s.o])?;
+        conv_weight_grad_matmul_into(gpu, (&x_nhwc, &dy_nhwc), &implicit, &dw_t)?;
+        let dw_rows = pixel_major(gpu, &dw_t, [1, taps, s.o, 1])?;
         let rows = ConvShape {
             batch: s.o,
             o: s.c,
@@ -707,7 +711,7 @@ pub fn conv2d_backward_weight_into(
 }
 
 /// Whether `conv2d_backward_weight_into` on `gpu` reads the im2col matrix
-/// of `s` straight from x (the lavapipe kernel's B_CONV_GRAD).
+/// of `s` straight from x (the lavapipe kernel's A_CONV).
 pub fn weight_grad_takes_implicit_im2col(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) -> bool {
     !takes_direct_3x3(s, spec) && ImplicitConv::of(s, spec).weight_grad_fits(gpu)
 }

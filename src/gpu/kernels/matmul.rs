@@ -316,12 +316,13 @@ impl ImplicitConv {
         }
     }
 
-    /// The weight gradient's product (step 1): [O, B·OH·OW] · [B·OH·OW,
-    /// KH·KW·C].
+    /// The weight gradient's product (step 1), transposed: dwᵀ [KH·KW·C,
+    /// O] = im2col(x) [KH·KW·C, B·OH·OW] · dy [B·OH·OW, O].
     fn weight_grad_shape(&self) -> MatmulShape {
         let m = self.matmul_shape();
         MatmulShape {
-            n: m.k,
+            m: m.k,
+            n: m.m,
             k: m.n,
             ..m
         }
@@ -368,7 +369,7 @@ impl ImplicitConv {
         self.step == 1
             && self.texel_friendly(gpu)
             && gpu.lanes8()
-            && fits_texture(gpu, &[m.m, m.k])
+            && fits_texture(gpu, &[m.k, m.n])
             && plan(&m, tiled_target(gpu), true, false).0 == LANES8
     }
 
@@ -425,60 +426,52 @@ pub(crate) fn conv_matmul_into(
         &s,
         (a, x_nhwc, bias, out),
         &spec,
-        Some(ConvB::Im2col(conv)),
+        Some(ConvOperand::ForwardB(conv)),
     )
 }
 
-/// out [O, KH·KW·C] = dy [O, B·OH·OW] · im2col(x)ᵀ for `conv`, x being the
-/// conv's input as [B·H·W, C]: its weight gradient with the taps before
-/// the channels; only where `conv.weight_grad_fits`.
+/// out [KH·KW·C, O] = im2col(x) · dy for `conv`, x being the conv's input
+/// as [B·H·W, C] and dy its output gradient as [B·OH·OW, O] (both NHWC):
+/// its weight gradient transposed, the taps before the channels; only
+/// where `conv.weight_grad_fits`.
 pub(crate) fn conv_weight_grad_matmul_into(
     gpu: &Gpu,
-    (dy, x_nhwc): (&Tensor, &Tensor),
+    (x_nhwc, dy_nhwc): (&Tensor, &Tensor),
     conv: &ImplicitConv,
     out: &Tensor,
 ) -> Result<()> {
     let s = conv.weight_grad_shape();
-    expect_shape(
-        "conv weight matmul",
-        "output gradient",
-        &[s.m, s.k],
-        dy.shape(),
-    )?;
     let fits = conv.weight_grad_fits(gpu);
     conv.check_input("conv weight matmul", x_nhwc, fits)?;
-    expect_shape("conv weight matmul", "output", &s.output(), out.shape())?;
+    let op = "conv weight matmul";
+    expect_shape(op, "output gradient", &[s.k, s.n], dy_nhwc.shape())?;
+    expect_shape(op, "output", &s.output(), out.shape())?;
     let spec = MatmulSpec::default();
-    launch(
-        gpu,
-        &s,
-        (dy, x_nhwc, None, out),
-        &spec,
-        Some(ConvB::Im2colT(conv)),
-    )
+    let conv = Some(ConvOperand::WeightGradA(conv));
+    launch(gpu, &s, (x_nhwc, dy_nhwc, None, out), &spec, conv)
 }
 
-/// A B operand that the lavapipe kernel reads from a conv's input x.
+/// An operand that the lavapipe kernel reads from a conv's input x.
 #[derive(Clone, Copy)]
-enum ConvB<'a> {
-    /// The forward's im2col matrix (`B_CONV`), products stored as the
-    /// conv's output image.
-    Im2col(&'a ImplicitConv),
-    /// Its transpose, the weight gradient's (`B_CONV_GRAD`).
-    Im2colT(&'a ImplicitConv),
+enum ConvOperand<'a> {
+    /// The forward's im2col matrix as B (`B_CONV`), products stored as
+    /// the conv's output image.
+    ForwardB(&'a ImplicitConv),
+    /// The im2col matrix as A, for the weight gradient (`A_CONV`).
+    WeightGradA(&'a ImplicitConv),
 }
 
-impl ConvB<'_> {
+impl ConvOperand<'_> {
     fn override_name(self) -> &'static str {
         match self {
-            ConvB::Im2col(_) => "B_CONV",
-            ConvB::Im2colT(_) => "B_CONV_GRAD",
+            ConvOperand::ForwardB(_) => "B_CONV",
+            ConvOperand::WeightGradA(_) => "A_CONV",
         }
     }
 
     fn implicit(&self) -> &ImplicitConv {
         match self {
-            ConvB::Im2col(c) | ConvB::Im2colT(c) => c,
+            ConvOperand::ForwardB(c) | ConvOperand::WeightGradA(c) => c,
         }
     }
 }
@@ -489,7 +482,7 @@ fn launch(
     s: &MatmulShape,
     (a, b, bias, out): (&Tensor, &Tensor, Option<&Tensor>, &Tensor),
     spec: &MatmulSpec,
-    conv: Option<ConvB>,
+    conv: Option<ConvOperand>,
 ) -> Result<()> {
     let batch = as_u32("matmul", "batch", s.batch)?;
     let (act, slope) = spec.activation.code_and_slope();
@@ -514,7 +507,7 @@ fn launch(
     // Without a bias, A stands in for the unread bias binding.
     let bias_buf = bias.unwrap_or(a);
     let lanes8 = conv.is_some() || lanes8_fits(gpu, a.shape(), b.shape());
-    let image = matches!(conv, Some(ConvB::Im2col(_)));
+    let image = matches!(conv, Some(ConvOperand::ForwardB(_)));
     let (entry, tile, first, splits, chunk) = plan(s, tiled_target(gpu), lanes8, image);
     params.splits = as_u32("matmul", "K splits", splits)?;
     params.chunk = as_u32("matmul", "K chunk", chunk)?;
