@@ -42,6 +42,29 @@ fn finite_difference_grads(
         .collect()
 }
 
+/// The gradients of Σ w ⊙ y with respect to x, γ and β (`vars`) against
+/// central differences of y's twin `f` at `inputs`.
+fn check_gradients(
+    label: &str,
+    y: &Var,
+    vars: [&Var; 3],
+    (inputs, w, shape): (&[Vec<f64>], &[f32], &[usize]),
+    f: &dyn Fn(&[Vec<f64>]) -> Vec<f64>,
+) {
+    let weights = Var::constant(gpu(), upload(w, shape));
+    let loss = ops::sum_all(&ops::mul(y, &weights).unwrap()).unwrap();
+    let grads = grad(&loss, &vars, false).unwrap();
+    let numeric = finite_difference_grads(inputs, &to_f64(w), f);
+    for (k, name) in ["x", "weight", "bias"].iter().enumerate() {
+        assert_close(
+            &format!("{label} ∂/∂{name}"),
+            &read(grads[k].value()),
+            &numeric[k],
+            NORM_GRAD_TOL,
+        );
+    }
+}
+
 #[test]
 fn batch_norm2d_training_forward_gradients_and_running_stats() {
     let mut rng = Rng::new(130);
@@ -77,21 +100,11 @@ fn batch_norm2d_training_forward_gradients_and_running_stats() {
         assert_close("running var", &read(&bn.running_var), &want_rv, NORM_TOL);
 
         if shape[0] * shape[2] * shape[3] > 1 {
-            let loss =
-                ops::sum_all(&ops::mul(&y, &Var::constant(gpu(), upload(&w, &shape))).unwrap())
-                    .unwrap();
-            let grads = grad(&loss, &[&xv, &bn.weight, &bn.bias], false).unwrap();
             let inputs = [to_f64(&x), to_f64(&gamma), to_f64(&beta)];
             let f = |v: &[Vec<f64>]| twin::batch_norm2d(&v[0], shape, &v[1], &v[2], 1e-5).0;
-            let numeric = finite_difference_grads(&inputs, &to_f64(&w), &f);
-            for (k, name) in ["x", "weight", "bias"].iter().enumerate() {
-                assert_close(
-                    &format!("batch_norm2d {shape:?} ∂/∂{name}"),
-                    &read(grads[k].value()),
-                    &numeric[k],
-                    NORM_GRAD_TOL,
-                );
-            }
+            let label = format!("batch_norm2d {shape:?}");
+            let vars = [&xv, &bn.weight, &bn.bias];
+            check_gradients(&label, &y, vars, (&inputs, &w, &shape), &f);
         }
     }
 }
@@ -132,18 +145,8 @@ fn batch_norm2d_with_activation_forward_and_gradients() {
             &f(&inputs),
             NORM_TOL,
         );
-        let weights = Var::constant(gpu(), upload(&w, &shape));
-        let loss = ops::sum_all(&ops::mul(&y, &weights).unwrap()).unwrap();
-        let grads = grad(&loss, &[&xv, &gv, &bv], false).unwrap();
-        let numeric = finite_difference_grads(&inputs, &to_f64(&w), &f);
-        for (k, name) in ["x", "weight", "bias"].iter().enumerate() {
-            assert_close(
-                &format!("{act:?}(batch_norm2d) ∂/∂{name}"),
-                &read(grads[k].value()),
-                &numeric[k],
-                NORM_GRAD_TOL,
-            );
-        }
+        let label = format!("{act:?}(batch_norm2d)");
+        check_gradients(&label, &y, [&xv, &gv, &bv], (&inputs, &w, &shape), &f);
     }
 }
 
@@ -197,21 +200,12 @@ fn layer_norm_forward_and_gradients() {
             NORM_TOL,
         );
 
-        let loss = ops::sum_all(&ops::mul(&y, &Var::constant(gpu(), upload(&w, &shape))).unwrap())
-            .unwrap();
-        let grads = grad(&loss, &[&xv, &ln.weight, &ln.bias], false).unwrap();
         let inputs = [to_f64(&x), to_f64(&gamma), to_f64(&beta)];
         let batch = shape[0];
         let f = |v: &[Vec<f64>]| twin::layer_norm(&v[0], batch, &v[1], &v[2], 1e-5);
-        let numeric = finite_difference_grads(&inputs, &to_f64(&w), &f);
-        for (k, name) in ["x", "weight", "bias"].iter().enumerate() {
-            assert_close(
-                &format!("layer_norm {shape:?} ∂/∂{name}"),
-                &read(grads[k].value()),
-                &numeric[k],
-                NORM_GRAD_TOL,
-            );
-        }
+        let label = format!("layer_norm {shape:?}");
+        let vars = [&xv, &ln.weight, &ln.bias];
+        check_gradients(&label, &y, vars, (&inputs, &w, &shape), &f);
     }
 }
 
