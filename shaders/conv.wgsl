@@ -40,6 +40,7 @@
 // over the taps ty, tx ∈ {0, 1}.
 //
 //   phase_weights_forward: w'[(py,px), o, ty, tx, c] = w[c, o, 3−py−2ty, 3−px−2tx]
+//                    (phase_weights_vec4: the same, four channels at a time)
 //                    (w [C_in, C_out, 4, 4]; here c = C_in = p.c, o = C_out = p.o)
 
 struct Params {
@@ -634,23 +635,74 @@ fn bias_act_forward_vec4(
     dst4[e4] = activate4(dst4[e4] + select(0.0, bias[c], p.has_bias != 0u));
 }
 
-@compute @workgroup_size(WORKGROUP)
+// One invocation per output value over a 3-D grid, x = c (64 per
+// workgroup), y = o, z = (phase, tap), so no value's index is divided:
+// lavapipe divides lane by lane, and the flat-index version spent ~5× a
+// copy's time on its divisions (BENCHMARKS.md item 34).
+@compute @workgroup_size(64)
 fn phase_weights_forward(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(local_invocation_id) lid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(global_invocation_id) gid: vec3<u32>,
 ) {
-    let e = element_index(wg, lid, groups);
-    if e >= 16u * p.o * p.c {
+    let c = gid.x;
+    if c >= p.c {
         return;
     }
-    let c = e % p.c;
-    let tap = (e / p.c) % 4u;
-    let o = (e / (4u * p.c)) % p.o;
-    let phase = e / (4u * p.c * p.o);
+    let o = gid.y;
+    let phase = gid.z >> 2u;
+    let tap = gid.z & 3u;
     let ky = 3u - (phase >> 1u) - 2u * (tap >> 1u);
     let kx = 3u - (phase & 1u) - 2u * (tap & 1u);
-    dst[e] = src[((c * p.o + o) * 4u + ky) * 4u + kx];
+    dst[((phase * p.o + o) * 4u + tap) * p.c + c] = src[((c * p.o + o) * 4u + ky) * 4u + kx];
+}
+
+// Where kernel row or column k of a stride-2, 4-wide transposed conv goes:
+// (phase bit, tap bit), from k = 3 − phase − 2·tap.
+fn phase_bits(k: u32) -> vec2<u32> {
+    return vec2<u32>(1u - (k & 1u), (3u - k) >> 1u);
+}
+
+// Phase weights of four channels at kernel position (ky, kx): one vec4 of
+// the output's row (phase, o, tap).
+fn store_phase_tap(cq: u32, o: u32, ky: u32, kx: u32, v: vec4<f32>) {
+    let y = phase_bits(ky);
+    let x = phase_bits(kx);
+    let phase = y.x * 2u + x.x;
+    let tap = y.y * 2u + x.y;
+    dst4[((phase * p.o + o) * 4u + tap) * (p.c / 4u) + cq] = v;
+}
+
+// Kernel row ky of w[c .. c + 4, o], one row per channel: transposed, its
+// column kx is the four channels' value at (ky, kx).
+fn store_kernel_row(cq: u32, o: u32, ky: u32, rows: mat4x4<f32>) {
+    let t = transpose(rows);
+    store_phase_tap(cq, o, ky, 0u, t[0]);
+    store_phase_tap(cq, o, ky, 1u, t[1]);
+    store_phase_tap(cq, o, ky, 2u, t[2]);
+    store_phase_tap(cq, o, ky, 3u, t[3]);
+}
+
+// phase_weights_forward for C_in a multiple of 4: four channels of one o
+// per invocation, their 4×4 kernels as 16 vec4 loads (each kernel row is
+// one) and 16 vec4 stores, the transposes free on lavapipe (a register
+// per component). A copy's cost, where the scalar entry makes a gathered
+// load per value.
+@compute @workgroup_size(16)
+fn phase_weights_vec4(
+    @builtin(global_invocation_id) gid: vec3<u32>,
+) {
+    let cq = gid.x;
+    if cq >= p.c / 4u {
+        return;
+    }
+    let o = gid.y;
+    // w[c, o] starts at vec4 (c·C_out + o)·4; the next channel's is
+    // 4·C_out vec4s on.
+    let first = (4u * cq * p.o + o) * 4u;
+    let next = 4u * p.o;
+    for (var ky = 0u; ky < 4u; ky++) {
+        let at = first + ky;
+        store_kernel_row(cq, o, ky, mat4x4<f32>(src4[at], src4[at + next], src4[at + 2u * next], src4[at + 3u * next]));
+    }
 }
 
 // The three windows a 3-wide kernel with padding 1 reads in one input row

@@ -297,7 +297,7 @@ fn conv_transpose2d_forward() {
 #[test]
 fn phase_weights_of_a_transposed_conv() {
     let mut rng = Rng::new(113);
-    for (c_in, c_out) in [(3, 5), (1, 2), (16, 8)] {
+    for (c_in, c_out) in [(3, 5), (1, 2), (16, 8), (72, 3), (130, 3)] {
         let w = rng.vec(c_in * c_out * 16);
         let out = poisoned(&[4, c_out, 4 * c_in]);
         phase_weights_into(gpu(), &upload(&w, &[c_in, c_out, 4, 4]), &out).unwrap();

@@ -842,12 +842,32 @@ pub fn phase_weights_into(gpu: &Gpu, w: &Tensor, out: &Tensor) -> Result<()> {
         false,
         Activation::None,
     )?;
-    launch(
-        gpu,
-        "phase_weights_forward",
+    // x: C_in, in quads of channels where it can (workgroups of 16 quads,
+    // else of 64 channels: the entries' sizes), y: C_out, z: the scalar
+    // entry's 16 (phase, tap) pairs.
+    let quads = c_in.is_multiple_of(4);
+    let (entry, grid) = if quads {
+        ("phase_weights_vec4", [(c_in / 4).div_ceil(16), c_out, 1])
+    } else {
+        ("phase_weights_forward", [c_in.div_ceil(64), c_out, 16])
+    };
+    let max = gpu.limits().max_compute_workgroups_per_dimension as usize;
+    if grid.iter().any(|&g| g > max) {
+        return Err(Error::Invalid {
+            op: "phase_weights",
+            reason: format!("grid {grid:?} exceeds the adapter's {max} workgroups per dimension"),
+        });
+    }
+    let bufs = if quads {
+        [(5, w), (4, out)]
+    } else {
+        [(1, w), (2, out)]
+    };
+    gpu.dispatch(
+        &Kernel::new(Shader::Conv, entry),
         &p,
-        out.len(),
-        &[(1, w), (2, out)],
+        &bufs,
+        grid.map(|g| g as u32),
     );
     Ok(())
 }
