@@ -4,6 +4,8 @@
 //   batch_norm_stats        mean_c, invstd_c = 1/√(var_c + eps) (biased
 //                           variance); running_mean, running_var updated
 //                           with `momentum` and the unbiased variance
+//                           (batch_norm_stats_vec4: the same where the
+//                           plane is a multiple of 4)
 //   batch_norm_apply        y = act((x − mean_c)·invstd_c·γ_c + β_c), the
 //                           activation applied in the same pass (codes of
 //                           src/gpu/kernels/matmul.rs; its backward is the
@@ -128,12 +130,59 @@ fn batch_norm_stats(@builtin(global_invocation_id) gid: vec3<u32>) {
         cur = step(cur);
         qtail = fma(d, d, qtail);
     }
-    let var_biased = ((q.x + q.y) + (q.z + q.w) + qtail) / f32(n);
+    store_stats(c, m, ((q.x + q.y) + (q.z + q.w) + qtail) / f32(n));
+}
+
+// Channel c's mean and biased variance into the outputs and the running
+// statistics.
+fn store_stats(c: u32, m: f32, var_biased: f32) {
+    let n = count();
     mean_out[c] = m;
     invstd_out[c] = 1.0 / sqrt(var_biased + p.eps);
     let unbiased = var_biased * f32(n) / f32(max(n, 2u) - 1u);
     running_mean[c] = mix(running_mean[c], m, p.momentum);
     running_var[c] = mix(running_var[c], select(var_biased, unbiased, n > 1u), p.momentum);
+}
+
+// A channel's quads of four values in order where the plane is a multiple
+// of 4: index k of x4 and quad pix of the current plane.
+fn step_quad(cur: Cursor) -> Cursor {
+    let quads = p.plane / 4u;
+    if cur.pix + 1u == quads {
+        return Cursor(cur.k + 1u + (p.channels - 1u) * quads, 0u);
+    }
+    return Cursor(cur.k + 1u, cur.pix + 1u);
+}
+
+// As batch_norm_stats where the plane is a multiple of 4: a quad of a
+// channel's values is one vec4 of x (four values of one plane), the same
+// four `next4` gathers, so the sums are the same to the bit; one vec4
+// load per quad instead of four gathered scalar loads on lavapipe.
+@compute @workgroup_size(CHANNEL_WORKGROUP)
+fn batch_norm_stats_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let c = gid.x;
+    if c >= p.channels {
+        return;
+    }
+    let n = count();
+    let first = Cursor(c * (p.plane / 4u), 0u);
+    var s = vec4<f32>(0.0);
+    var cur = first;
+    for (var i = 0u; i < n; i += 4u) {
+        s += x4[cur.k];
+        cur = step_quad(cur);
+    }
+    let tail = 0.0;
+    let m = ((s.x + s.y) + (s.z + s.w) + tail) / f32(n);
+    var q = vec4<f32>(0.0);
+    cur = first;
+    for (var i = 0u; i < n; i += 4u) {
+        let d = x4[cur.k] - m;
+        cur = step_quad(cur);
+        q = fma(d, d, q);
+    }
+    let qtail = 0.0;
+    store_stats(c, m, ((q.x + q.y) + (q.z + q.w) + qtail) / f32(n));
 }
 
 // Activation codes and expressions of matmul.wgsl's epilogue (WGSL has no

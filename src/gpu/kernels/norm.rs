@@ -79,7 +79,8 @@ fn per_element(gpu: &Gpu, entry: &'static str, p: &Params, n: usize, bufs: &[(u3
 }
 
 /// Planes of multiples of 4 take the `_vec4` entries: four values of one
-/// plane per invocation, x, dy and out bound as vec4 arrays.
+/// plane per invocation (per step of the statistics' loop), x, dy and out
+/// bound as vec4 arrays.
 fn vec4_planes(p: &Params) -> bool {
     p.plane.is_multiple_of(4)
 }
@@ -133,14 +134,20 @@ pub fn batch_norm_stats_into(
     ] {
         check_channels(op, what, x, t)?;
     }
+    let (x_binding, _, _) = value_bindings(&p);
     let bufs = [
-        (1, x),
+        (x_binding, x),
         (2, &stats.mean),
         (3, &stats.invstd),
         (4, running_mean),
         (5, running_var),
     ];
-    per_channel(gpu, "batch_norm_stats", &p, &bufs);
+    let entry = if vec4_planes(&p) {
+        "batch_norm_stats_vec4"
+    } else {
+        "batch_norm_stats"
+    };
+    per_channel(gpu, entry, &p, &bufs);
     Ok(())
 }
 
