@@ -3,12 +3,14 @@
 //! 1 to 3, padding 0–2, batch 1), NaN-poisoned outputs.
 
 use gpugan::gpu::kernels::conv::{
-    Conv2dSpec, ConvShape, conv_transpose2d_into, conv_transpose2d_shape,
-    conv2d_backward_input_into, conv2d_backward_weight_into, conv2d_into, conv2d_shape,
+    Conv2dSpec, ConvShape, SharedOperand, conv_transpose2d_into, conv_transpose2d_shape,
+    conv2d_backward_input_into, conv2d_backward_input_shared_into, conv2d_backward_weight_into,
+    conv2d_backward_weight_shared_into, conv2d_into, conv2d_shape, conv2d_shared_into,
     input_grad_takes_sub_pixel, phase_weights_into, takes_direct_3x3, takes_implicit_im2col,
     transpose_takes_sub_pixel, weight_grad_takes_implicit_im2col,
 };
 use gpugan::gpu::kernels::matmul::Activation;
+use gpugan::{AdapterChoice, Gpu};
 
 use crate::common::{Rng, assert_close, gpu, poisoned, read, upload};
 use crate::reference::conv as twin;
@@ -292,6 +294,64 @@ fn conv_transpose2d_forward() {
             CONV_TOL,
         );
     }
+}
+
+/// The critic's conv 2 with x and dy each held as one `SharedOperand`
+/// across its forward, input gradient and weight gradient: the same values
+/// to the bit as with fresh operands, and on lavapipe one permute fewer for
+/// x (forward, then weight gradient) and one fewer for dy (input, then
+/// weight gradient). Its own device, so no other test's dispatches count.
+#[test]
+fn shared_operands_permute_once_and_change_no_value() {
+    let gpu = &Gpu::new(&AdapterChoice::default()).unwrap();
+    // Case 18 of CASES: the NHWC paths on lavapipe.
+    let (b, c, h, o) = (4, 64, 14, 128);
+    let spec = Conv2dSpec {
+        stride: 2,
+        padding: 1,
+    };
+    let mut rng = Rng::new(117);
+    let put = |v: &[f32], shape: &[usize]| gpu.upload(v, shape).unwrap();
+    let x = put(&rng.vec(b * c * h * h), &[b, c, h, h]);
+    let w = put(&rng.vec(o * c * 16), &[o, c, 4, 4]);
+    let s = conv2d_shape(x.shape(), w.shape(), spec).unwrap();
+    let dy = put(&rng.vec(b * o * s.oh * s.ow), &s.output());
+    let empty = |shape: &[usize]| gpu.empty(shape).unwrap();
+    let (y0, dx0, dw0) = (empty(&s.output()), empty(x.shape()), empty(w.shape()));
+    let (y1, dx1, dw1) = (empty(&s.output()), empty(x.shape()), empty(w.shape()));
+    let count = || gpu.recorder_stats().dispatches;
+    let none = Activation::None;
+
+    let start = count();
+    conv2d_into(gpu, &x, &w, None, spec, none, &y0).unwrap();
+    conv2d_backward_input_into(gpu, &dy, &w, spec, &dx0).unwrap();
+    conv2d_backward_weight_into(gpu, &x, &dy, spec, &dw0).unwrap();
+    let fresh = count() - start;
+
+    let (xo, dyo) = (SharedOperand::new(&x), SharedOperand::new(&dy));
+    let start = count();
+    conv2d_shared_into(gpu, &xo, &w, None, spec, none, &y1).unwrap();
+    conv2d_backward_input_shared_into(gpu, &dyo, &w, spec, &dx1).unwrap();
+    conv2d_backward_weight_shared_into(gpu, (&xo, &dyo), spec, &dw1).unwrap();
+    let shared = count() - start;
+
+    for (what, a, b) in [("y", &y0, &y1), ("dx", &dx0, &dx1), ("dw", &dw0, &dw1)] {
+        let (a, b) = (gpu.read(a).unwrap(), gpu.read(b).unwrap());
+        assert!(
+            a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()),
+            "{what} differs with shared operands"
+        );
+    }
+    let nhwc_paths = takes_implicit_im2col(gpu, &s, spec)
+        && input_grad_takes_sub_pixel(gpu, &s, spec)
+        && weight_grad_takes_implicit_im2col(gpu, &s, spec);
+    assert_eq!(nhwc_paths, gpu.lanes8());
+    let saved = if nhwc_paths { 2 } else { 0 };
+    assert_eq!(
+        shared + saved,
+        fresh,
+        "dispatches: {fresh} fresh, {shared} shared"
+    );
 }
 
 #[test]

@@ -9,42 +9,79 @@ use super::when;
 use crate::autograd::var::Var;
 use crate::error::Result;
 use crate::gpu::kernels::conv::{
-    Conv2dSpec, conv_transpose2d_into, conv2d as conv2d_kernel, conv2d_backward_input_into,
-    conv2d_backward_weight_into, conv2d_into,
+    Conv2dSpec, SharedOperand, conv_transpose2d_shared_into, conv2d_backward_input_shared_into,
+    conv2d_backward_weight_shared_into, conv2d_shared_into,
 };
 use crate::gpu::kernels::fill::repeat_channels_into;
 use crate::gpu::kernels::matmul::Activation;
 
 /// y = conv2d(x, w): x [B, C, H, W], w [O, C, KH, KW].
 pub fn conv2d(x: &Var, w: &Var, spec: Conv2dSpec) -> Result<Var> {
-    let value = conv2d_kernel(x.gpu(), x.value(), w.value(), None, spec)?;
+    conv2d_shared((x, &SharedOperand::new(x.value())), w, spec)
+}
+
+/// `conv2d` with x's NHWC copy shared (`SharedOperand`): each op below
+/// keeps its operands' copies for its backward, where the gradients read
+/// the same tensors again, and hands a gradient's copy to both ops that
+/// read it. Only the lavapipe paths make copies; the values are the same.
+fn conv2d_shared((x, xo): (&Var, &SharedOperand), w: &Var, spec: Conv2dSpec) -> Result<Var> {
+    let shape = crate::gpu::kernels::conv::conv2d_shape(x.shape(), w.shape(), spec)?;
+    let value = x.gpu().empty(&shape.output())?;
+    conv2d_shared_into(x.gpu(), xo, w.value(), None, spec, Activation::None, &value)?;
+    let xo = xo.clone();
     Ok(Var::from_op(
         "conv2d",
         value,
         &[x, w],
         Box::new(move |g, inputs, _, needs| {
-            let (x, w) = (&inputs[0], &inputs[1]);
-            Ok(vec![
-                when(needs[0], || conv2d_input_grad(g, w, spec, x.shape()))?,
-                when(needs[1], || conv2d_weight_grad(x, g, spec, w.shape()))?,
-            ])
+            conv_grads(g, (&inputs[0], &xo), &inputs[1], spec, needs)
         }),
     ))
 }
 
+/// dx and dw of y = conv2d(x, w) from g = dy, sharing g's NHWC copy.
+fn conv_grads(
+    g: &Var,
+    (x, xo): (&Var, &SharedOperand),
+    w: &Var,
+    spec: Conv2dSpec,
+    needs: &[bool],
+) -> Result<Vec<Option<Var>>> {
+    let go = SharedOperand::new(g.value());
+    Ok(vec![
+        when(needs[0], || input_grad_shared((g, &go), w, spec, x.shape()))?,
+        when(needs[1], || {
+            weight_grad_shared((x, xo), (g, &go), spec, w.shape())
+        })?,
+    ])
+}
+
 /// The input gradient of conv2d: dx [x_shape] from dy and w.
 pub fn conv2d_input_grad(dy: &Var, w: &Var, spec: Conv2dSpec, x_shape: &[usize]) -> Result<Var> {
+    input_grad_shared((dy, &SharedOperand::new(dy.value())), w, spec, x_shape)
+}
+
+fn input_grad_shared(
+    (dy, dyo): (&Var, &SharedOperand),
+    w: &Var,
+    spec: Conv2dSpec,
+    x_shape: &[usize],
+) -> Result<Var> {
     let value = dy.gpu().empty(x_shape)?;
-    conv2d_backward_input_into(dy.gpu(), dy.value(), w.value(), spec, &value)?;
+    conv2d_backward_input_shared_into(dy.gpu(), dyo, w.value(), spec, &value)?;
+    let dyo = dyo.clone();
     Ok(Var::from_op(
         "conv2d_input_grad",
         value,
         &[dy, w],
         Box::new(move |gg, inputs, _, needs| {
             let (dy, w) = (&inputs[0], &inputs[1]);
+            let ggo = SharedOperand::new(gg.value());
             Ok(vec![
-                when(needs[0], || conv2d(gg, w, spec))?,
-                when(needs[1], || conv2d_weight_grad(gg, dy, spec, w.shape()))?,
+                when(needs[0], || conv2d_shared((gg, &ggo), w, spec))?,
+                when(needs[1], || {
+                    weight_grad_shared((gg, &ggo), (dy, &dyo), spec, w.shape())
+                })?,
             ])
         }),
     ))
@@ -52,8 +89,22 @@ pub fn conv2d_input_grad(dy: &Var, w: &Var, spec: Conv2dSpec, x_shape: &[usize])
 
 /// The weight gradient of conv2d: dw [w_shape] from x and dy.
 pub fn conv2d_weight_grad(x: &Var, dy: &Var, spec: Conv2dSpec, w_shape: &[usize]) -> Result<Var> {
+    let (xo, dyo) = (
+        SharedOperand::new(x.value()),
+        SharedOperand::new(dy.value()),
+    );
+    weight_grad_shared((x, &xo), (dy, &dyo), spec, w_shape)
+}
+
+fn weight_grad_shared(
+    (x, xo): (&Var, &SharedOperand),
+    (dy, dyo): (&Var, &SharedOperand),
+    spec: Conv2dSpec,
+    w_shape: &[usize],
+) -> Result<Var> {
     let value = x.gpu().empty(w_shape)?;
-    conv2d_backward_weight_into(x.gpu(), x.value(), dy.value(), spec, &value)?;
+    conv2d_backward_weight_shared_into(x.gpu(), (xo, dyo), spec, &value)?;
+    let (xo, dyo) = (xo.clone(), dyo.clone());
     Ok(Var::from_op(
         "conv2d_weight_grad",
         value,
@@ -61,8 +112,10 @@ pub fn conv2d_weight_grad(x: &Var, dy: &Var, spec: Conv2dSpec, w_shape: &[usize]
         Box::new(move |gg, inputs, _, needs| {
             let (x, dy) = (&inputs[0], &inputs[1]);
             Ok(vec![
-                when(needs[0], || conv2d_input_grad(dy, gg, spec, x.shape()))?,
-                when(needs[1], || conv2d(x, gg, spec))?,
+                when(needs[0], || {
+                    input_grad_shared((dy, &dyo), gg, spec, x.shape())
+                })?,
+                when(needs[1], || conv2d_shared((x, &xo), gg, spec))?,
             ])
         }),
     ))
@@ -121,15 +174,8 @@ pub fn conv2d_bias_act(
     }
     let shape = crate::gpu::kernels::conv::conv2d_shape(x.shape(), w.shape(), spec)?;
     let value = x.gpu().empty(&shape.output())?;
-    conv2d_into(
-        x.gpu(),
-        x.value(),
-        w.value(),
-        Some(b.value()),
-        spec,
-        act,
-        &value,
-    )?;
+    let xo = SharedOperand::new(x.value());
+    conv2d_shared_into(x.gpu(), &xo, w.value(), Some(b.value()), spec, act, &value)?;
     Ok(Var::from_op(
         if act == Activation::None {
             "conv2d_bias"
@@ -139,13 +185,10 @@ pub fn conv2d_bias_act(
         value,
         &[x, w, b],
         Box::new(move |g, inputs, out, needs| {
-            let (x, w) = (&inputs[0], &inputs[1]);
             let g = &activation_grad(act, out, g)?;
-            Ok(vec![
-                when(needs[0], || conv2d_input_grad(g, w, spec, x.shape()))?,
-                when(needs[1], || conv2d_weight_grad(x, g, spec, w.shape()))?,
-                when(needs[2], || sum_channels(g))?,
-            ])
+            let mut grads = conv_grads(g, (&inputs[0], &xo), &inputs[1], spec, needs)?;
+            grads.push(when(needs[2], || sum_channels(g))?);
+            Ok(grads)
         }),
     ))
 }
@@ -169,15 +212,8 @@ pub fn conv_transpose2d_bias_act(
     }
     let shape = crate::gpu::kernels::conv::conv_transpose2d_shape(x.shape(), w.shape(), spec)?;
     let value = x.gpu().empty(&shape.input())?;
-    conv_transpose2d_into(
-        x.gpu(),
-        x.value(),
-        w.value(),
-        Some(b.value()),
-        spec,
-        act,
-        &value,
-    )?;
+    let xo = SharedOperand::new(x.value());
+    conv_transpose2d_shared_into(x.gpu(), &xo, w.value(), Some(b.value()), spec, act, &value)?;
     Ok(Var::from_op(
         if act == Activation::None {
             "conv_transpose2d_bias"
@@ -189,11 +225,14 @@ pub fn conv_transpose2d_bias_act(
         Box::new(move |g, inputs, out, needs| {
             let (x, w) = (&inputs[0], &inputs[1]);
             let g = &activation_grad(act, out, g)?;
+            let go = SharedOperand::new(g.value());
             // y = convᵀ(x, w) is the input gradient of a conv: its own
             // gradients are that conv and its weight gradient.
             Ok(vec![
-                when(needs[0], || conv2d(g, w, spec))?,
-                when(needs[1], || conv2d_weight_grad(g, x, spec, w.shape()))?,
+                when(needs[0], || conv2d_shared((g, &go), w, spec))?,
+                when(needs[1], || {
+                    weight_grad_shared((g, &go), (x, &xo), spec, w.shape())
+                })?,
                 when(needs[2], || sum_channels(g))?,
             ])
         }),

@@ -22,6 +22,7 @@ use super::{WORKGROUP_1D, as_u32};
 use crate::error::{Error, Result, expect_shape};
 use crate::gpu::shaders::Shader;
 use crate::gpu::{Gpu, Kernel, Tensor};
+use std::sync::{Arc, OnceLock};
 
 /// Stride and zero padding, equal along both axes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -333,6 +334,41 @@ fn pixel_major(gpu: &Gpu, t: &Tensor, dims: [usize; 4]) -> Result<Tensor> {
     Ok(out)
 }
 
+/// A conv operand (x or dy, [N, C, H, W]) whose pixel-major copy
+/// (`pixel_major`, NHWC) is made at most once: the lavapipe paths read x
+/// and dy NHWC, and a conv's forward and weight gradient read the same x,
+/// its input and weight gradients the same dy (BENCHMARKS.md item 36).
+/// Clones share the copy, so it is only for tensors that do not change
+/// while it lives: the autograd ops hold one per input and gradient.
+#[derive(Clone)]
+pub struct SharedOperand {
+    tensor: Tensor,
+    nhwc: Arc<OnceLock<Tensor>>,
+}
+
+impl SharedOperand {
+    pub fn new(tensor: &Tensor) -> Self {
+        Self {
+            tensor: tensor.clone(),
+            nhwc: Arc::default(),
+        }
+    }
+
+    pub fn tensor(&self) -> &Tensor {
+        &self.tensor
+    }
+
+    /// The tensor as [N·H·W, C], permuted on first use.
+    fn nhwc(&self, gpu: &Gpu) -> Result<Tensor> {
+        if let Some(t) = self.nhwc.get() {
+            return Ok(t.clone());
+        }
+        let dims = four_d("conv", "operand", self.tensor.shape())?;
+        let t = pixel_major(gpu, &self.tensor, dims)?;
+        Ok(self.nhwc.get_or_init(|| t).clone())
+    }
+}
+
 /// The shape the permutes take for t [N, C, H, W] held pixel major with
 /// `held` (≥ C) channels a pixel: O = `held`, output plane = input plane.
 fn pixel_major_shape([n, c, h, w]: [usize; 4], held: usize) -> ConvShape {
@@ -563,6 +599,21 @@ pub fn conv2d_into(
     act: Activation,
     out: &Tensor,
 ) -> Result<()> {
+    conv2d_shared_into(gpu, &SharedOperand::new(x), w, bias, spec, act, out)
+}
+
+/// As `conv2d_into`, x's NHWC copy shared (`SharedOperand`).
+pub fn conv2d_shared_into(
+    gpu: &Gpu,
+    x: &SharedOperand,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    spec: Conv2dSpec,
+    act: Activation,
+    out: &Tensor,
+) -> Result<()> {
+    let x_operand = x;
+    let x = x_operand.tensor();
     let s = conv2d_shape(x.shape(), w.shape(), spec)?;
     expect_shape("conv2d", "output", &s.output(), out.shape())?;
     check_bias("conv2d", bias, s.o)?;
@@ -579,7 +630,11 @@ pub fn conv2d_into(
         // instead of im2col and a copy of its matrix into a texture; it
         // stores y itself, bias and activation applied.
         let channels = implicit.shape.c;
-        let x_nhwc = pixel_major_padded(gpu, x, [s.batch, s.c, s.h, s.w], channels)?;
+        let x_nhwc = if channels == s.c {
+            x_operand.nhwc(gpu)?
+        } else {
+            pixel_major_padded(gpu, x, [s.batch, s.c, s.h, s.w], channels)?
+        };
         let w_rows = pixel_major_padded(gpu, w, [s.o, s.c, s.kh, s.kw], channels)?;
         let w_rows = w_rows.reshape(&[s.o, s.kh * s.kw * channels])?;
         return conv_matmul_into(gpu, (&w_rows, &x_nhwc), &implicit, (bias, act), out);
@@ -614,7 +669,7 @@ pub fn conv2d(
 /// then col2im.
 fn input_grad_into(
     gpu: &Gpu,
-    dy: &Tensor,
+    dy: &SharedOperand,
     w: &Tensor,
     s: &ConvShape,
     spec: Conv2dSpec,
@@ -623,10 +678,10 @@ fn input_grad_into(
     if let Some(phase) = sub_pixel_phase(gpu, s, spec) {
         return sub_pixel_into(gpu, dy, w, (s, &phase), (None, Activation::None), out);
     }
-    if direct_input_grad(gpu, dy, w, s, spec, out)? {
+    if direct_input_grad(gpu, dy.tensor(), w, s, spec, out)? {
         return Ok(());
     }
-    let dy_rows = pixel_major(gpu, dy, [s.batch, s.o, s.oh, s.ow])?;
+    let dy_rows = dy.nhwc(gpu)?;
     let cols = gpu.empty(&[s.c * s.kh * s.kw, s.batch * s.oh * s.ow])?;
     let spec_t = MatmulSpec {
         trans_a: true,
@@ -646,12 +701,23 @@ pub fn conv2d_backward_input_into(
     spec: Conv2dSpec,
     out: &Tensor,
 ) -> Result<()> {
+    conv2d_backward_input_shared_into(gpu, &SharedOperand::new(dy), w, spec, out)
+}
+
+/// As `conv2d_backward_input_into`, dy's NHWC copy shared.
+pub fn conv2d_backward_input_shared_into(
+    gpu: &Gpu,
+    dy: &SharedOperand,
+    w: &Tensor,
+    spec: Conv2dSpec,
+    out: &Tensor,
+) -> Result<()> {
     let s = conv2d_shape(out.shape(), w.shape(), spec)?;
     expect_shape(
         "conv2d_backward_input",
         "output gradient",
         &s.output(),
-        dy.shape(),
+        dy.tensor().shape(),
     )?;
     input_grad_into(gpu, dy, w, &s, spec, out)
 }
@@ -664,6 +730,18 @@ pub fn conv2d_backward_weight_into(
     spec: Conv2dSpec,
     out: &Tensor,
 ) -> Result<()> {
+    let (x, dy) = (SharedOperand::new(x), SharedOperand::new(dy));
+    conv2d_backward_weight_shared_into(gpu, (&x, &dy), spec, out)
+}
+
+/// As `conv2d_backward_weight_into`, x's and dy's NHWC copies shared.
+pub fn conv2d_backward_weight_shared_into(
+    gpu: &Gpu,
+    (x_operand, dy_operand): (&SharedOperand, &SharedOperand),
+    spec: Conv2dSpec,
+    out: &Tensor,
+) -> Result<()> {
+    let (x, dy) = (x_operand.tensor(), dy_operand.tensor());
     let s = conv2d_shape(x.shape(), out.shape(), spec)?;
     expect_shape(
         "conv2d_backward_weight",
@@ -686,8 +764,7 @@ pub fn conv2d_backward_weight_into(
         // NHWC (A_CONV in shaders/matmul_lanes8.wgsl) against dy held NHWC,
         // so dw comes transposed, [KH, KW, C, O], and is permuted back:
         // to [O, KH·KW, C], then channels first.
-        let x_nhwc = pixel_major(gpu, x, [s.batch, s.c, s.h, s.w])?;
-        let dy_nhwc = pixel_major(gpu, dy, [s.batch, s.o, s.oh, s.ow])?;
+        let (x_nhwc, dy_nhwc) = (x_operand.nhwc(gpu)?, dy_operand.nhwc(gpu)?);
         let taps = s.kh * s.kw * s.c;
         let dw_t = gpu.empty(&[taps, s.o])?;
         conv_weight_grad_matmul_into(gpu, (&x_nhwc, &dy_nhwc), &implicit, &dw_t)?;
@@ -726,7 +803,20 @@ pub fn conv_transpose2d_into(
     act: Activation,
     out: &Tensor,
 ) -> Result<()> {
-    let s = conv_transpose2d_shape(x.shape(), w.shape(), spec)?;
+    conv_transpose2d_shared_into(gpu, &SharedOperand::new(x), w, bias, spec, act, out)
+}
+
+/// As `conv_transpose2d_into`, x's NHWC copy shared.
+pub fn conv_transpose2d_shared_into(
+    gpu: &Gpu,
+    x: &SharedOperand,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    spec: Conv2dSpec,
+    act: Activation,
+    out: &Tensor,
+) -> Result<()> {
+    let s = conv_transpose2d_shape(x.tensor().shape(), w.shape(), spec)?;
     expect_shape("conv_transpose2d", "output", &s.input(), out.shape())?;
     check_bias("conv_transpose2d", bias, s.c)?;
     if let Some(phase) = sub_pixel_phase(gpu, &s, spec) {
@@ -782,14 +872,14 @@ pub fn input_grad_takes_sub_pixel(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) ->
 /// of `out` (see conv.wgsl).
 fn sub_pixel_into(
     gpu: &Gpu,
-    x: &Tensor,
+    x: &SharedOperand,
     w: &Tensor,
     (s, phase): (&ConvShape, &ImplicitConv),
     (bias, act): (Option<&Tensor>, Activation),
     out: &Tensor,
 ) -> Result<()> {
     let (c_in, c_out) = (s.o, s.c);
-    let x_nhwc = pixel_major(gpu, x, [s.batch, c_in, s.oh, s.ow])?;
+    let x_nhwc = x.nhwc(gpu)?;
     let weights = phase_weights(gpu, w, c_in, c_out)?;
     conv_matmul_into(gpu, (&weights, &x_nhwc), phase, (bias, act), out)
 }
