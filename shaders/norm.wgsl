@@ -9,7 +9,8 @@
 //   batch_norm_apply        y = act((x − mean_c)·invstd_c·γ_c + β_c), the
 //                           activation applied in the same pass (codes of
 //                           src/gpu/kernels/matmul.rs; its backward is the
-//                           autograd op's, from y)
+//                           autograd op's, from y); _vec4 and _quads: four
+//                           values an invocation
 //   batch_norm_grad_params  dβ_c = Σ dy, dγ_c = Σ dy·x̂   (x̂ = (x − mean)·invstd)
 //   batch_norm_grad_input   dx = γ_c·invstd_c/N · (N·dy − dβ_c − x̂·dγ_c)
 //
@@ -228,6 +229,37 @@ fn batch_norm_apply_vec4(
     }
     let c = (id4 / (p.plane / 4u)) % p.channels;
     out4[id4] = activate4(fma((x4[id4] - mean[c]) * invstd[c], vec4<f32>(gamma[c]), vec4<f32>(beta[c])));
+}
+
+// As batch_norm_apply for planes of 4 or more values that are not a
+// multiple of 4 (a 7×7 map), where the whole tensor is: four consecutive
+// values per invocation, so x and out go as vec4s. The four lie in at most
+// two neighbouring channels (the second the next sample's channel 0 past
+// the last one), so two channels' parameters are read, not four, and the
+// value's channel is stepped to, not divided out (lavapipe divides lane by
+// lane). The same arithmetic per value as batch_norm_apply.
+@compute @workgroup_size(WORKGROUP)
+fn batch_norm_apply_quads(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let id4 = element_id(wg, lid, groups);
+    if id4 * 4u >= p.batch * p.channels * p.plane {
+        return;
+    }
+    let first = id4 * 4u;
+    let plane_index = first / p.plane;
+    let pix = first - plane_index * p.plane;
+    let c = plane_index % p.channels;
+    let next = select(c + 1u, 0u, c + 1u == p.channels);
+    // Whether value j (0..3) lies past the end of the first one's plane.
+    let past = vec4<u32>(pix) + vec4<u32>(0u, 1u, 2u, 3u) >= vec4<u32>(p.plane);
+    let m = select(vec4<f32>(mean[c]), vec4<f32>(mean[next]), past);
+    let r = select(vec4<f32>(invstd[c]), vec4<f32>(invstd[next]), past);
+    let g = select(vec4<f32>(gamma[c]), vec4<f32>(gamma[next]), past);
+    let b = select(vec4<f32>(beta[c]), vec4<f32>(beta[next]), past);
+    out4[id4] = activate4(fma((x4[id4] - m) * r, g, b));
 }
 
 @compute @workgroup_size(CHANNEL_WORKGROUP)

@@ -220,7 +220,10 @@ fn batch_norm_kernels_match_twin() {
     // Ragged shapes: one sample, one pixel, odd planes, 65, 100 and 257
     // channels (per-channel workgroups of 16, 32 and 64, the last one
     // partly past the channels); planes of multiples of 4 (the vec4
-    // entries; 70 channels with a partial last workgroup).
+    // entries; 70 channels with a partial last workgroup); planes of 6 and
+    // 49 in tensors of a multiple of 4 values (the apply's quads, some
+    // across a plane's end and one from the last channel into the next
+    // sample).
     for shape in [
         [3, 5, 7, 1],
         [1, 3, 3, 3],
@@ -231,6 +234,7 @@ fn batch_norm_kernels_match_twin() {
         [3, 5, 2, 2],
         [2, 7, 4, 6],
         [3, 70, 2, 4],
+        [4, 3, 7, 7],
     ] {
         let c = shape[1];
         let n: usize = shape.iter().product();

@@ -182,7 +182,14 @@ pub fn batch_norm_apply_into(
     check_channels(op, "weight", x, gamma)?;
     check_channels(op, "bias", x, beta)?;
     expect_shape(op, "output", x.shape(), out.shape())?;
-    let (xb, _, ob) = value_bindings(&p);
+    // Planes of 4 values or more that are not a multiple of 4 (7×7) take
+    // four values a time as well where the whole tensor is a multiple of 4.
+    let quads = !vec4_planes(&p) && p.plane >= 4 && x.len().is_multiple_of(4);
+    let (xb, _, ob) = if quads {
+        (15, 17, 16)
+    } else {
+        value_bindings(&p)
+    };
     let bufs = [
         (xb, x),
         (6, &stats.mean),
@@ -191,7 +198,11 @@ pub fn batch_norm_apply_into(
         (9, beta),
         (ob, out),
     ];
-    per_value(gpu, (op, "batch_norm_apply_vec4"), &p, x.len(), &bufs);
+    if quads {
+        per_element(gpu, "batch_norm_apply_quads", &p, x.len() / 4, &bufs);
+    } else {
+        per_value(gpu, (op, "batch_norm_apply_vec4"), &p, x.len(), &bufs);
+    }
     Ok(())
 }
 
