@@ -10,7 +10,7 @@
 //                           activation applied in the same pass (codes of
 //                           src/gpu/kernels/matmul.rs; its backward is the
 //                           autograd op's, from y); _vec4 and _quads: four
-//                           values an invocation
+//                           values an invocation, _vec4x4 sixteen
 //   batch_norm_grad_params  dβ_c = Σ dy, dγ_c = Σ dy·x̂   (x̂ = (x − mean)·invstd)
 //   batch_norm_grad_input   dx = γ_c·invstd_c/N · (N·dy − dβ_c − x̂·dγ_c)
 //
@@ -260,6 +260,43 @@ fn batch_norm_apply_quads(
     let g = select(vec4<f32>(gamma[c]), vec4<f32>(gamma[next]), past);
     let b = select(vec4<f32>(beta[c]), vec4<f32>(beta[next]), past);
     out4[id4] = activate4(fma((x4[id4] - m) * r, g, b));
+}
+
+// One vec4 of batch_norm_apply_vec4x4: quad `at` whose values lie in the
+// next channel when `past`.
+fn apply_quad(at: u32, past: bool, own: vec4<f32>, next: vec4<f32>) {
+    // (mean, invstd, γ, β) of the quad's channel.
+    let k = select(own, next, past);
+    out4[at] = activate4(fma((x4[at] - k.x) * k.y, vec4<f32>(k.z), vec4<f32>(k.w)));
+}
+
+// As batch_norm_apply_vec4 with four quads (16 values) per invocation,
+// where planes are multiples of 4 with at least 16 values: the 16 lie in at
+// most two neighbouring channels, so two channels' parameters are read
+// for 16 values, and the channel is found once (lavapipe divides lane by
+// lane). The same arithmetic per value.
+@compute @workgroup_size(WORKGROUP)
+fn batch_norm_apply_vec4x4(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(local_invocation_id) lid: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+) {
+    let id = element_id(wg, lid, groups);
+    if id * 16u >= p.batch * p.channels * p.plane {
+        return;
+    }
+    let quads = p.plane / 4u;
+    let first = id * 4u;
+    let plane_index = first / quads;
+    let q = first - plane_index * quads;
+    let c = plane_index % p.channels;
+    let n = select(c + 1u, 0u, c + 1u == p.channels);
+    let own = vec4<f32>(mean[c], invstd[c], gamma[c], beta[c]);
+    let next = vec4<f32>(mean[n], invstd[n], gamma[n], beta[n]);
+    apply_quad(first, false, own, next);
+    apply_quad(first + 1u, q + 1u >= quads, own, next);
+    apply_quad(first + 2u, q + 2u >= quads, own, next);
+    apply_quad(first + 3u, q + 3u >= quads, own, next);
 }
 
 @compute @workgroup_size(CHANNEL_WORKGROUP)

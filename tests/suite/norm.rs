@@ -220,7 +220,8 @@ fn batch_norm_kernels_match_twin() {
     // Ragged shapes: one sample, one pixel, odd planes, 65, 100 and 257
     // channels (per-channel workgroups of 16, 32 and 64, the last one
     // partly past the channels); planes of multiples of 4 (the vec4
-    // entries; 70 channels with a partial last workgroup); planes of 6 and
+    // entries; 70 channels with a partial last workgroup; 24-value planes
+    // whose 16-value apply invocations cross planes and samples); planes of 6 and
     // 49 in tensors of a multiple of 4 values (the apply's quads, some
     // across a plane's end and one from the last channel into the next
     // sample).

@@ -200,6 +200,9 @@ pub fn batch_norm_apply_into(
     ];
     if quads {
         per_element(gpu, "batch_norm_apply_quads", &p, x.len() / 4, &bufs);
+    } else if vec4_planes(&p) && p.plane >= 16 && x.len().is_multiple_of(16) {
+        // Sixteen values an invocation (see the shader).
+        per_element(gpu, "batch_norm_apply_vec4x4", &p, x.len() / 16, &bufs);
     } else {
         per_value(gpu, (op, "batch_norm_apply_vec4"), &p, x.len(), &bufs);
     }
