@@ -47,7 +47,8 @@ struct Params {
 @group(0) @binding(12) var<storage, read_write> dgamma_out: array<f32>;
 @group(0) @binding(13) var<storage, read> dbeta: array<f32>;
 @group(0) @binding(14) var<storage, read> dgamma: array<f32>;
-// x, out and dy as vec4s, for the *_vec4 entries (planes of a multiple of 4).
+// x, out and dy as vec4s, for the entries that take four values at a time
+// (_vec4, _vec4x4, _quads; the host binds these where the tensor allows).
 @group(0) @binding(15) var<storage, read> x4: array<vec4<f32>>;
 @group(0) @binding(16) var<storage, read_write> out4: array<vec4<f32>>;
 @group(0) @binding(17) var<storage, read> dy4: array<vec4<f32>>;
@@ -236,8 +237,9 @@ fn batch_norm_apply_vec4(
 // values per invocation, so x and out go as vec4s. The four lie in at most
 // two neighbouring channels (the second the next sample's channel 0 past
 // the last one), so two channels' parameters are read, not four, and the
-// value's channel is stepped to, not divided out (lavapipe divides lane by
-// lane). The same arithmetic per value as batch_norm_apply.
+// channel is divided out once per four values, the second one stepped to
+// (lavapipe divides lane by lane). The same arithmetic per value as
+// batch_norm_apply.
 @compute @workgroup_size(WORKGROUP)
 fn batch_norm_apply_quads(
     @builtin(workgroup_id) wg: vec3<u32>,

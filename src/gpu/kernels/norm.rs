@@ -87,11 +87,12 @@ fn vec4_planes(p: &Params) -> bool {
 
 /// (x, dy, out) bindings of the per-value kernels for these params.
 fn value_bindings(p: &Params) -> (u32, u32, u32) {
-    if vec4_planes(p) {
-        (15, 17, 16)
-    } else {
-        (1, 10, 11)
-    }
+    bindings(vec4_planes(p))
+}
+
+/// (x, dy, out) bound as vec4 arrays, or as f32 arrays.
+fn bindings(vec4: bool) -> (u32, u32, u32) {
+    if vec4 { (15, 17, 16) } else { (1, 10, 11) }
 }
 
 /// A per-value kernel over n values: its `_vec4` entry where the planes
@@ -185,11 +186,7 @@ pub fn batch_norm_apply_into(
     // Planes of 4 values or more that are not a multiple of 4 (7×7) take
     // four values a time as well where the whole tensor is a multiple of 4.
     let quads = !vec4_planes(&p) && p.plane >= 4 && x.len().is_multiple_of(4);
-    let (xb, _, ob) = if quads {
-        (15, 17, 16)
-    } else {
-        value_bindings(&p)
-    };
+    let (xb, _, ob) = bindings(quads || vec4_planes(&p));
     let bufs = [
         (xb, x),
         (6, &stats.mean),
