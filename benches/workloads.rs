@@ -14,7 +14,7 @@ fn main() {
         "workloads on {} ({:?}); matmul: {}",
         gpu.info().name,
         gpu.info().backend,
-        if gpu.lanes8() { "lanes8" } else { "portable" }
+        gpu.matmul_family()
     );
     let iters: usize = std::env::var("WORKLOAD_BENCH_ITERS")
         .ok()

@@ -5,7 +5,7 @@
 //!
 //! cargo run --release --example matmul_shapes -- ROUNDS M,N,K,TA,TB ...
 //! e.g. `-- 10 128,3136,1024,0,0 128,3136,1024,0,1` (TA/TB: 1 = operand
-//! stored transposed). NO_LANES8=1 keeps the portable kernels.
+//! stored transposed). NO_LANES8=1 keeps the register-tile kernels.
 
 use std::time::Instant;
 
@@ -25,7 +25,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rounds: usize = args.first().map_or(5, |s| s.parse().expect("ROUNDS"));
     let gpu = Gpu::new(&AdapterChoice::default()).expect("an adapter");
-    gpu.allow_lanes8(std::env::var_os("NO_LANES8").is_none());
+    if std::env::var_os("NO_LANES8").is_some() {
+        gpu.set_matmul_kernels(gpugan::gpu::MatmulKernels::Registers);
+    }
     let fill = |n: usize| -> Vec<f32> {
         (0..n)
             .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)

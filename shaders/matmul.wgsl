@@ -17,8 +17,10 @@
 //  - matmul_forward for any shape: scalar loads, a 4×4 register tile.
 //  - matmul_split_partial when M or N is below 8 (a register tile would idle
 //    most of its lanes): one output per invocation over one chunk of K.
-// Neither uses workgroup memory or barriers: lavapipe runs barriers very
-// slowly, and on GPUs the neighbouring invocations' loads hit in L1.
+//  - matmul_tiled on GPUs, for the vec4 kernel's shapes: its tiles staged
+//    in workgroup memory (at the end of this file).
+// The first three use no workgroup memory or barriers: lavapipe runs
+// barriers very slowly (its own kernel is matmul_lanes8.wgsl).
 //
 // The module is created without runtime bounds checks (see shaders.rs), so
 // every load index below is clamped into range and every store is guarded.
@@ -327,4 +329,188 @@ fn matmul_split_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
         acc += partial[s * outputs + id];
     }
     c[id] = epilogue(id % p.n, acc);
+}
+
+
+// ------------------------------------------------- GPUs: workgroup memory
+
+// matmul_tiled: matmul_forward_vec4's contract, grid (64 × 64 outputs per
+// workgroup of 8 × 8) and bindings, for adapters that are real GPUs
+// (`Gpu::workgroup_tiles`). The workgroup first copies a slice of op(A)'s
+// 64 rows and op(B)'s 64 columns over TILE_K values of K into workgroup
+// memory, so each value comes from global memory once per workgroup, not
+// once per invocation that needs it (eight times in the vec4 kernel, which
+// leans on L1). Each invocation copies four vec4s of each operand, spread
+// so that neighbouring invocations read neighbouring memory whichever way
+// the operand is stored, and loads the next slice while it multiplies this
+// one. CPU adapters keep the kernels above: lavapipe runs barriers very
+// slowly (DESIGN.md). Sums run over K in order, as in the vec4 kernel.
+
+const TILE_K: u32 = 16u;
+
+// A slice, K-major: tile_a[k · 16 + q] holds rows 4q .. 4q + 4 of the
+// workgroup's 64 at the slice's K value k; tile_b the same for columns.
+var<workgroup> tile_a: array<vec4<f32>, 256>;
+var<workgroup> tile_b: array<vec4<f32>, 256>;
+
+// An invocation's share of one operand's slice, as loaded. Stored with K
+// contiguous (A as M×K, B as N×K): column e is row (or column) 4·(t / 4)
+// + e of the tile over K values k0 + 4·(t % 4) .. + 4. Stored with K
+// outermost (A as K×M, B as K×N): column i is rows 4·(t % 16) .. + 4 at
+// K value k0 + t / 16 + 4i. Rows past the operand's edge are clamped to
+// its last and never stored. Past k_end, A's values are zeros and B's are
+// clamped to valid K values: any will do against A's zeros (an infinity
+// there would still turn into NaN: 0·∞).
+
+fn a_slice(base: u32, r0: u32, k0: u32, k_end: u32, t: u32) -> mat4x4<f32> {
+    var s: mat4x4<f32>;
+    if TRANS_A {
+        let quad = min(r0 / 4u + t % 16u, p.m / 4u - 1u);
+        let k = k0 + t / 16u;
+        let m4 = p.m / 4u;
+        s = mat4x4<f32>(
+            a4[base + min(k, k_end - 1u) * m4 + quad],
+            a4[base + min(k + 4u, k_end - 1u) * m4 + quad],
+            a4[base + min(k + 8u, k_end - 1u) * m4 + quad],
+            a4[base + min(k + 12u, k_end - 1u) * m4 + quad],
+        );
+        return k_outermost_in_range(s, k, k_end);
+    }
+    let row = r0 + 4u * (t / 4u);
+    let k = k0 + 4u * (t % 4u);
+    let kc = min(k, k_end - 4u);
+    let last = p.m - 1u;
+    s = mat4x4<f32>(
+        a4[base + (min(row, last) * p.k + kc) / 4u],
+        a4[base + (min(row + 1u, last) * p.k + kc) / 4u],
+        a4[base + (min(row + 2u, last) * p.k + kc) / 4u],
+        a4[base + (min(row + 3u, last) * p.k + kc) / 4u],
+    );
+    if k >= k_end {
+        return mat4x4<f32>();
+    }
+    return s;
+}
+
+fn b_slice(base: u32, c0: u32, k0: u32, k_end: u32, t: u32) -> mat4x4<f32> {
+    if !TRANS_B {
+        let quad = min(c0 / 4u + t % 16u, p.n / 4u - 1u);
+        let k = k0 + t / 16u;
+        let n4 = p.n / 4u;
+        return mat4x4<f32>(
+            b4[base + min(k, k_end - 1u) * n4 + quad],
+            b4[base + min(k + 4u, k_end - 1u) * n4 + quad],
+            b4[base + min(k + 8u, k_end - 1u) * n4 + quad],
+            b4[base + min(k + 12u, k_end - 1u) * n4 + quad],
+        );
+    }
+    let col = c0 + 4u * (t / 4u);
+    let kc = min(k0 + 4u * (t % 4u), k_end - 4u);
+    let last = p.n - 1u;
+    return mat4x4<f32>(
+        b4[base + (min(col, last) * p.k + kc) / 4u],
+        b4[base + (min(col + 1u, last) * p.k + kc) / 4u],
+        b4[base + (min(col + 2u, last) * p.k + kc) / 4u],
+        b4[base + (min(col + 3u, last) * p.k + kc) / 4u],
+    );
+}
+
+// Zeros for the K values of a K-outermost share (k, k + 4, ...) past k_end.
+fn k_outermost_in_range(s: mat4x4<f32>, k: u32, k_end: u32) -> mat4x4<f32> {
+    let zero = vec4<f32>(0.0);
+    return mat4x4<f32>(
+        select(zero, s[0], k < k_end),
+        select(zero, s[1], k + 4u < k_end),
+        select(zero, s[2], k + 8u < k_end),
+        select(zero, s[3], k + 12u < k_end),
+    );
+}
+
+// Writes the shares into the tiles: a K-contiguous share transposed (its
+// column f is then K value 4·(t % 4) + f over four rows), a K-outermost
+// one as loaded (tile index (t / 16 + 4i)·16 + t % 16 = t + 64i).
+fn stage(t: u32, a: mat4x4<f32>, b: mat4x4<f32>) {
+    if TRANS_A {
+        tile_a[t] = a[0];
+        tile_a[t + 64u] = a[1];
+        tile_a[t + 128u] = a[2];
+        tile_a[t + 192u] = a[3];
+    } else {
+        let at = transpose(a);
+        let first = 64u * (t % 4u) + t / 4u;
+        tile_a[first] = at[0];
+        tile_a[first + 16u] = at[1];
+        tile_a[first + 32u] = at[2];
+        tile_a[first + 48u] = at[3];
+    }
+    if TRANS_B {
+        let bt = transpose(b);
+        let first = 64u * (t % 4u) + t / 4u;
+        tile_b[first] = bt[0];
+        tile_b[first + 16u] = bt[1];
+        tile_b[first + 32u] = bt[2];
+        tile_b[first + 48u] = bt[3];
+    } else {
+        tile_b[t] = b[0];
+        tile_b[t + 64u] = b[1];
+        tile_b[t + 128u] = b[2];
+        tile_b[t + 192u] = b[3];
+    }
+}
+
+// acc + a ⊗ b with acc's column i as row i over four columns.
+fn outer(acc: mat4x4<f32>, a: vec4<f32>, b: vec4<f32>) -> mat4x4<f32> {
+    return mat4x4<f32>(fma(vec4<f32>(a.x), b, acc[0]), fma(vec4<f32>(a.y), b, acc[1]), fma(vec4<f32>(a.z), b, acc[2]), fma(vec4<f32>(a.w), b, acc[3]));
+}
+
+@compute @workgroup_size(8, 8, 1)
+fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+    let t = lid.y * 8u + lid.x;
+    let r_tile = wg.y * 64u;
+    let c_tile = wg.x * 64u;
+    let z = wg.z % p.batch;
+    let k_begin = (wg.z / p.batch) * p.chunk;
+    let k_end = min(p.k, k_begin + p.chunk);
+    // Strides and offsets are multiples of 4 here, so /4 indexes vec4s.
+    let base_a = z * p.stride_a / 4u;
+    let base_b = z * p.stride_b / 4u;
+
+    // The invocation's outputs: rows 4·ly .. + 4 and 32 + 4·ly .. + 4 of
+    // the tile, columns likewise with lx, so that the eight invocations
+    // of a row read eight consecutive vec4s of tile_b.
+    var acc00 = mat4x4<f32>();
+    var acc01 = mat4x4<f32>();
+    var acc10 = mat4x4<f32>();
+    var acc11 = mat4x4<f32>();
+    var next_a = a_slice(base_a, r_tile, k_begin, k_end, t);
+    var next_b = b_slice(base_b, c_tile, k_begin, k_end, t);
+    for (var k0 = k_begin; k0 < k_end; k0 += TILE_K) {
+        // Everyone is done reading the previous slice before it is overwritten.
+        workgroupBarrier();
+        stage(t, next_a, next_b);
+        workgroupBarrier();
+        if k0 + TILE_K < k_end {
+            next_a = a_slice(base_a, r_tile, k0 + TILE_K, k_end, t);
+            next_b = b_slice(base_b, c_tile, k0 + TILE_K, k_end, t);
+        }
+        for (var k = 0u; k < TILE_K; k++) {
+            let a0 = tile_a[k * 16u + lid.y];
+            let a1 = tile_a[k * 16u + lid.y + 8u];
+            let b0 = tile_b[k * 16u + lid.x];
+            let b1 = tile_b[k * 16u + lid.x + 8u];
+            acc00 = outer(acc00, a0, b0);
+            acc01 = outer(acc01, a0, b1);
+            acc10 = outer(acc10, a1, b0);
+            acc11 = outer(acc11, a1, b1);
+        }
+    }
+
+    // store_block takes columns over the four columns: the transposes.
+    let base_c = wg.z * p.stride_c / 4u;
+    let r0 = r_tile + 4u * lid.y;
+    let c0 = c_tile + 4u * lid.x;
+    store_block(base_c, r0, c0, transpose(acc00));
+    store_block(base_c, r0, c0 + 32u, transpose(acc01));
+    store_block(base_c, r0 + 32u, c0, transpose(acc10));
+    store_block(base_c, r0 + 32u, c0 + 32u, transpose(acc11));
 }

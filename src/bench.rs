@@ -133,10 +133,21 @@ pub fn training_profile(gpu: &Gpu, w: Workload) -> Result<String> {
     Ok(gpu.take_profile().map(|p| p.report()).unwrap_or_default())
 }
 
-/// Square matmuls: `m<size> <x> GFLOP/s` per size, the median of `iters`.
+/// Matmuls recorded per timed sample on a GPU, where one 1024³ product
+/// (~0.1 ms at 20 TFLOP/s) is shorter than a submit and wait; one on a CPU
+/// adapter (tens of ms each).
+const GPU_MATMULS_PER_SAMPLE: usize = 20;
+
+/// Square matmuls: `m<size> <x> GFLOP/s` per size, the median of `iters`
+/// samples. GPUs also run 4096³, which fills a large card.
 pub fn matmul_lines(gpu: &Gpu, iters: usize) -> Result<Vec<String>> {
     let key = RandomKey { seed: 9, stream: 0 };
-    [256usize, 512, 1024]
+    let (sizes, reps): (&[usize], usize) = if gpu.is_cpu() {
+        (&[256, 512, 1024], 1)
+    } else {
+        (&[256, 512, 1024, 4096], GPU_MATMULS_PER_SAMPLE)
+    };
+    sizes
         .iter()
         .map(|&n| {
             let a = uniform(gpu, &[n, n], key.substream(1), -1.0, 1.0)?;
@@ -147,9 +158,11 @@ pub fn matmul_lines(gpu: &Gpu, iters: usize) -> Result<Vec<String>> {
             let times = (0..iters.max(1))
                 .map(|_| {
                     let start = Instant::now();
-                    matmul_into(gpu, &a, &b, None, &c, &MatmulSpec::default())?;
+                    for _ in 0..reps {
+                        matmul_into(gpu, &a, &b, None, &c, &MatmulSpec::default())?;
+                    }
                     gpu.sync()?;
-                    Ok(start.elapsed().as_secs_f64())
+                    Ok(start.elapsed().as_secs_f64() / reps as f64)
                 })
                 .collect::<Result<Vec<_>>>()?;
             let (median, _, _) = stats(times);

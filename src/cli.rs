@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand};
 
 use gpugan::AdapterChoice;
 use gpugan::bench::Workload;
+use gpugan::gpu::MatmulKernels;
 use gpugan::models::dcgan::DNorm;
 use gpugan::train::generate::PathMode;
 use gpugan::train::loss::LossKind;
@@ -32,6 +33,11 @@ pub struct AdapterArgs {
     /// Use the adapter whose name contains this text (env WGPU_ADAPTER_NAME)
     #[arg(long, global = true)]
     pub adapter: Option<String>,
+    /// Matmul kernels: the adapter's own (lanes8 on lavapipe, workgroup
+    /// tiles on GPUs), or one family forced, to compare them or to step
+    /// around a driver's trouble with one
+    #[arg(long, global = true, value_enum, default_value_t = MatmulKernels::Adapter)]
+    pub matmul: MatmulKernels,
 }
 
 impl AdapterArgs {
@@ -39,6 +45,7 @@ impl AdapterArgs {
         AdapterChoice {
             backend: self.backend.clone(),
             adapter: self.adapter.clone(),
+            matmul: self.matmul,
         }
     }
 }
@@ -68,10 +75,6 @@ pub struct BenchArgs {
     /// Also time one iteration kernel by kernel (each dispatch run alone)
     #[arg(long)]
     pub profile: bool,
-    /// Keep matmuls on the portable kernels where the lanes8 kernel would
-    /// run (CPU adapters with subgroups of 8), to compare the two
-    #[arg(long)]
-    pub no_lanes8: bool,
 }
 
 #[derive(Args, Debug)]

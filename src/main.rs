@@ -42,12 +42,11 @@ fn bench(choice: &gpugan::AdapterChoice, args: &cli::BenchArgs) -> anyhow::Resul
     let launched = std::time::Instant::now();
     let gpu = gpugan::Gpu::new(choice)?;
     let device_s = launched.elapsed().as_secs_f64();
-    gpu.allow_lanes8(!args.no_lanes8);
     println!(
         "adapter: {} ({:?}); matmul: {}",
         gpu.info().name,
         gpu.info().backend,
-        if gpu.lanes8() { "lanes8" } else { "portable" }
+        gpu.matmul_family()
     );
     let mut first_workload = true;
     let workloads = match args.workload {

@@ -2,6 +2,7 @@
 //! `WGPU_ADAPTER_NAME` environment variables, and a ranking that prefers real
 //! GPUs and native APIs over software and GL.
 
+use super::context::MatmulKernels;
 use crate::error::{Error, Result};
 
 /// What the user asked for. Flags win over the environment variables.
@@ -11,6 +12,9 @@ pub struct AdapterChoice {
     pub backend: Option<String>,
     /// Case-insensitive substring of the adapter name.
     pub adapter: Option<String>,
+    /// The matmul kernels to run: the adapter's own unless one family is
+    /// forced (`Gpu::set_matmul_kernels`).
+    pub matmul: MatmulKernels,
 }
 
 impl AdapterChoice {

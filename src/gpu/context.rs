@@ -28,8 +28,24 @@ struct Inner {
     bind_groups: BindGroupCache,
     /// Per-kernel wall time when profiling (see `Gpu::start_profiling`).
     profile: Mutex<Option<Profile>>,
-    /// See `Gpu::allow_lanes8`.
-    lanes8_allowed: std::sync::atomic::AtomicBool,
+    /// See `Gpu::set_matmul_kernels`.
+    matmul_kernels: Mutex<MatmulKernels>,
+}
+
+/// Which family of matmul kernels a device runs on shapes that allow the
+/// fast ones (M, N and K multiples of 4): each adapter's own, or one forced
+/// so that tests and benches can run every family on one adapter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum MatmulKernels {
+    /// The adapter's own: lanes8 on lavapipe, workgroup-memory tiles on
+    /// GPUs, register tiles on other CPU adapters
+    #[default]
+    Adapter,
+    /// Register tiles without workgroup memory (matmul_forward_vec4)
+    Registers,
+    /// Workgroup-memory tiles (matmul_tiled), on CPU adapters too, where
+    /// they are slow
+    Workgroup,
 }
 
 /// Seconds and launches per kernel entry point, from running every dispatch
@@ -92,7 +108,7 @@ impl Gpu {
                 bind_groups: BindGroupCache::default(),
                 pipelines: PipelineCache::default(),
                 profile: Mutex::new(None),
-                lanes8_allowed: std::sync::atomic::AtomicBool::new(true),
+                matmul_kernels: Mutex::new(choice.matmul),
                 info,
                 limits,
                 device,
@@ -126,19 +142,40 @@ impl Gpu {
                 .contains(wgpu::Features::SUBGROUP)
             && info.subgroup_min_size == 8
             && info.subgroup_max_size == 8
-            && self
-                .inner
-                .lanes8_allowed
-                .load(std::sync::atomic::Ordering::Relaxed)
+            && self.matmul_kernels() == MatmulKernels::Adapter
     }
 
-    /// Lets the matmul take `matmul_lanes8.wgsl` where the adapter allows
-    /// (the default) or keeps it on the portable kernels, so that tests and
-    /// benches can run both on lavapipe.
-    pub fn allow_lanes8(&self, allowed: bool) {
-        self.inner
-            .lanes8_allowed
-            .store(allowed, std::sync::atomic::Ordering::Relaxed);
+    /// Whether vec4 matmuls stage their operands in workgroup memory
+    /// (`matmul_tiled` in shaders/matmul.wgsl): on adapters that are not
+    /// CPUs, where it is what feeds the ALUs; CPU adapters run barriers
+    /// slowly (DESIGN.md) and keep the register tiles.
+    pub fn workgroup_tiles(&self) -> bool {
+        match self.matmul_kernels() {
+            MatmulKernels::Adapter => !self.is_cpu(),
+            MatmulKernels::Registers => false,
+            MatmulKernels::Workgroup => true,
+        }
+    }
+
+    /// The matmul family this device runs, for reports.
+    pub fn matmul_family(&self) -> &'static str {
+        if self.lanes8() {
+            "lanes8"
+        } else if self.workgroup_tiles() {
+            "workgroup tiles"
+        } else {
+            "register tiles"
+        }
+    }
+
+    pub fn matmul_kernels(&self) -> MatmulKernels {
+        *self.inner.matmul_kernels.lock().unwrap()
+    }
+
+    /// Keeps the adapter's own matmul kernels (the default) or forces one
+    /// family, so that tests and benches can run each on one adapter.
+    pub fn set_matmul_kernels(&self, kernels: MatmulKernels) {
+        *self.inner.matmul_kernels.lock().unwrap() = kernels;
     }
 
     pub fn pool_stats(&self) -> PoolStats {

@@ -3,8 +3,9 @@
 
 use std::sync::OnceLock;
 
+use gpugan::gpu::MatmulKernels;
 use gpugan::gpu::kernels::matmul::{
-    Activation, MatmulSpec, matmul_into, matmul_shape, takes_lanes8,
+    Activation, MatmulSpec, matmul_entry, matmul_into, matmul_shape,
 };
 use gpugan::{AdapterChoice, Gpu};
 
@@ -16,20 +17,33 @@ fn stored_shape(batch: Option<usize>, rows: usize, cols: usize, trans: bool) -> 
     batch.map_or(vec![r, c], |b| vec![b, r, c])
 }
 
-/// A second device kept on the portable kernels: on lavapipe the shared
-/// one runs the lanes8 matmul, and both must match the twin.
-fn portable_gpu() -> &'static Gpu {
-    static GPU: OnceLock<Gpu> = OnceLock::new();
-    GPU.get_or_init(|| {
+/// A device of its own forced onto one family of matmul kernels.
+fn forced_gpu(cell: &'static OnceLock<Gpu>, kernels: MatmulKernels) -> &'static Gpu {
+    cell.get_or_init(|| {
         let gpu = Gpu::new(&AdapterChoice::default()).unwrap();
-        gpu.allow_lanes8(false);
+        gpu.set_matmul_kernels(kernels);
         gpu
     })
 }
 
-/// Both devices: every adapter's default kernels, then the portable ones.
-fn devices() -> [&'static Gpu; 2] {
-    [gpu(), portable_gpu()]
+/// A second device kept on the register-tile kernels: on lavapipe the
+/// shared one runs the lanes8 matmul, on GPUs the workgroup tiles.
+fn registers_gpu() -> &'static Gpu {
+    static GPU: OnceLock<Gpu> = OnceLock::new();
+    forced_gpu(&GPU, MatmulKernels::Registers)
+}
+
+/// A third on the workgroup-memory tiles, which CPU adapters do not take
+/// by themselves: on lavapipe the tests run them only here.
+fn workgroup_gpu() -> &'static Gpu {
+    static GPU: OnceLock<Gpu> = OnceLock::new();
+    forced_gpu(&GPU, MatmulKernels::Workgroup)
+}
+
+/// Every family: the adapter's own kernels, then each one forced; all
+/// must match the twin.
+fn devices() -> [&'static Gpu; 3] {
+    [gpu(), registers_gpu(), workgroup_gpu()]
 }
 
 /// Runs one case on `gpu` (output poisoned with NaN) and against the twin.
@@ -65,8 +79,8 @@ fn check_on(
     .unwrap();
     let want = reference::matmul::matmul(&a, &a_shape, &b, &b_shape, bias_v.as_deref(), &spec);
     let case = format!(
-        "matmul A{a_shape:?} B{b_shape:?} bias={bias} {spec:?} lanes8={}",
-        gpu.lanes8()
+        "matmul A{a_shape:?} B{b_shape:?} bias={bias} {spec:?} on {}",
+        gpu.matmul_family()
     );
     assert_close(&case, &gpu.read(&out).unwrap(), &want, MATMUL_TOL);
 }
@@ -100,11 +114,12 @@ fn ragged_shapes_every_transpose() {
 
 #[test]
 fn vec4_path_with_partial_tiles_every_transpose() {
-    // Multiples of 4 with M and N of 8 or more take a vec4 kernel on both
-    // devices (smaller ones the thin kernel): 68, 132 and 260 leave partial
-    // tiles of the 8×8 kernel (64×64) and of lanes8 (32 rows × 32 columns),
+    // Multiples of 4 with M and N of 8 or more take a vec4 kernel on every
+    // device (smaller ones the thin kernel): 68, 132 and 260 leave partial
+    // tiles of the 8×8 kernels (64×64) and of lanes8 (32 rows × 32 columns),
     // 116 rows end inside the second 16-row half of a lanes8 tile; K of 4,
-    // 12, 36 and 100 end inside lanes8's 32-wide K step.
+    // 12, 36 and 100 end inside lanes8's 32-wide K step and the workgroup
+    // tiles' 16-wide slices; split K's chunks of 252 end inside one.
     let mut rng = Rng::new(2);
     let sizes = [
         (4, 4, 4),
@@ -153,8 +168,8 @@ fn thin_and_split_k_shapes() {
     // M or N below 8 take the one-output-per-invocation kernel; outputs with
     // few tiles split K into chunks (partial sums + reduce) in the tiled
     // kernels too (on lavapipe: fewer than 4 workgroups; (17, 30, 1000)
-    // splits in the scalar kernel, (64, 64, 1024) in the portable vec4
-    // one, not in lanes8, whose 8 tiles are enough). Bias and an activation
+    // splits in the scalar kernel, (64, 64, 1024) in the register-tile
+    // and workgroup-tile ones, not in lanes8, whose 8 tiles are enough). Bias and an activation
     // check the reduce pass's epilogue.
     // DCGAN cases: a generator's last 3×3 conv (M = 1), weight gradients.
     let mut rng = Rng::new(6);
@@ -248,7 +263,8 @@ fn lanes8_operand_textures_wrap_rows() {
             if gpu.lanes8() {
                 let a = stored_shape(batches.0, m, k, trans_a);
                 let b = stored_shape(batches.1, k, n, trans_b);
-                assert!(takes_lanes8(&gpu, &a, &b, &spec), "{a:?} {b:?} {spec:?}");
+                let entry = matmul_entry(&gpu, &a, &b, &spec).unwrap();
+                assert_eq!(entry, LANES8, "{a:?} {b:?} {spec:?}");
             }
             check_on(&gpu, &mut rng, batches, m, n, k, true, spec);
         }
@@ -310,7 +326,8 @@ fn threads_sharing_a_device_keep_their_operands() {
                     .collect();
                 if gpu.lanes8() {
                     let spec = MatmulSpec::default();
-                    assert!(takes_lanes8(gpu, &[m, k], &[k, n], &spec));
+                    let entry = matmul_entry(gpu, &[m, k], &[k, n], &spec).unwrap();
+                    assert_eq!(entry, LANES8);
                 }
                 start.wait();
                 for (a, b, out, _) in &cases {
@@ -325,14 +342,24 @@ fn threads_sharing_a_device_keep_their_operands() {
     });
 }
 
+const LANES8: &str = "matmul_forward_lanes8";
+
 #[test]
-fn lavapipe_takes_the_lanes8_kernel() {
-    // The portable device must not, and on lavapipe (subgroups of 8 on a
-    // CPU adapter) the default one must: otherwise the tests above would
-    // check one kernel twice.
-    assert!(!portable_gpu().lanes8());
+fn each_device_runs_its_family_of_kernels() {
+    // Otherwise the tests above would check one kernel twice. A vec4 shape
+    // with tiles enough not to split K: the register-tile device runs the
+    // vec4 kernel, the workgroup one the tiled kernel; the shared device
+    // runs lanes8 on lavapipe (subgroups of 8 on a CPU adapter) and the
+    // tiled kernel on GPUs.
+    let (a, b, spec) = ([256, 256], [256, 256], MatmulSpec::default());
+    let entry = |gpu| matmul_entry(gpu, &a, &b, &spec).unwrap();
+    assert_eq!(entry(registers_gpu()), "matmul_forward_vec4");
+    assert_eq!(entry(workgroup_gpu()), "matmul_tiled");
     let info = gpu().info();
     if gpu().is_cpu() && info.subgroup_min_size == 8 && info.subgroup_max_size == 8 {
         assert!(gpu().lanes8(), "{} should run matmul_lanes8", info.name);
+        assert_eq!(entry(gpu()), LANES8);
+    } else if !gpu().is_cpu() {
+        assert_eq!(entry(gpu()), "matmul_tiled", "{}", info.name);
     }
 }

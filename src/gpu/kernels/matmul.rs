@@ -169,14 +169,15 @@ fn k_splits(wanted: usize, k: usize, min_chunk: usize) -> (usize, usize) {
 }
 
 /// The kernel for one matmul and how K is split: (entry, output elements per
-/// workgroup along N and M, first binding, splits, chunk). `image`: the
-/// lavapipe kernel stores the products into a conv's output image
-/// (`B_CONV`), so K is never split (the choice of kernel does not depend
-/// on the split).
+/// workgroup along N and M, first binding, splits, chunk). `lanes8` and
+/// `tiles`: the lavapipe kernel, or the workgroup-memory one, may run
+/// (`Gpu::lanes8`, `Gpu::workgroup_tiles`). `image`: the lavapipe kernel
+/// stores the products into a conv's output image (`B_CONV`), so K is never
+/// split (the choice of kernel does not depend on the split).
 fn plan(
     s: &MatmulShape,
     target_workgroups: usize,
-    lanes8: bool,
+    (lanes8, tiles): (bool, bool),
     image: bool,
 ) -> (&'static str, [usize; 2], u32, usize, usize) {
     let outputs = s.batch * s.m * s.n;
@@ -190,6 +191,9 @@ fn plan(
         // Bias and output at 7 and 8 as in the vec4 kernel; A and B are
         // textures at 9 and 10, so bindings 5 and 6 go unused.
         (LANES8, [32, 32], 5)
+    } else if vec4 && tiles {
+        // The vec4 kernel's tile, grid and bindings.
+        (TILED, [64, 64], 5)
     } else if vec4 {
         ("matmul_forward_vec4", [64, 64], 5)
     } else {
@@ -207,6 +211,7 @@ fn plan(
 
 const LANES8: &str = "matmul_forward_lanes8";
 const LANES8_IMAGE: &str = "matmul_image_lanes8";
+const TILED: &str = "matmul_tiled";
 
 /// Whether the lavapipe kernel may run: the adapter allows it and both
 /// operands fit its textures (`Gpu::operand_texture_height`; only operands of
@@ -220,11 +225,18 @@ fn fits_texture(gpu: &Gpu, shape: &[usize]) -> bool {
     gpu.operand_texture_height(shape.iter().product()).is_some()
 }
 
-/// Whether `matmul_into` on `gpu` with operands of these shapes runs the
-/// lavapipe kernel, which fetches them as texels.
-pub fn takes_lanes8(gpu: &Gpu, a: &[usize], b: &[usize], spec: &MatmulSpec) -> bool {
-    matmul_shape(a, b, spec)
-        .is_ok_and(|s| plan(&s, tiled_target(gpu), lanes8_fits(gpu, a, b), false).0 == LANES8)
+/// The entry point `matmul_into` on `gpu` runs for operands of these shapes
+/// (before any split-K reduce pass), e.g. "matmul_forward_lanes8" where the
+/// lavapipe kernel fetches them as texels.
+pub fn matmul_entry(
+    gpu: &Gpu,
+    a: &[usize],
+    b: &[usize],
+    spec: &MatmulSpec,
+) -> Result<&'static str> {
+    let s = matmul_shape(a, b, spec)?;
+    let kernels = (lanes8_fits(gpu, a, b), gpu.workgroup_tiles());
+    Ok(plan(&s, tiled_target(gpu), kernels, false).0)
 }
 
 /// `op(A)·op(B) + bias`, then the activation, into a new tensor.
@@ -346,7 +358,7 @@ impl ImplicitConv {
         self.texel_friendly(gpu)
             && gpu.lanes8()
             && fits_texture(gpu, &self.weights())
-            && plan(&m, tiled_target(gpu), true, true).0 == LANES8
+            && plan(&m, tiled_target(gpu), (true, false), true).0 == LANES8
     }
 
     /// Checks x held NHWC ([B·H·W, C]), and refuses a conv the lavapipe
@@ -370,7 +382,7 @@ impl ImplicitConv {
             && self.texel_friendly(gpu)
             && gpu.lanes8()
             && fits_texture(gpu, &[m.k, m.n])
-            && plan(&m, tiled_target(gpu), true, false).0 == LANES8
+            && plan(&m, tiled_target(gpu), (true, false), false).0 == LANES8
     }
 
     fn params(&self) -> Result<[u32; 16]> {
@@ -508,7 +520,8 @@ fn launch(
     let bias_buf = bias.unwrap_or(a);
     let lanes8 = conv.is_some() || lanes8_fits(gpu, a.shape(), b.shape());
     let image = matches!(conv, Some(ConvOperand::ForwardB(_)));
-    let (entry, tile, first, splits, chunk) = plan(s, tiled_target(gpu), lanes8, image);
+    let kernels = (lanes8, gpu.workgroup_tiles());
+    let (entry, tile, first, splits, chunk) = plan(s, tiled_target(gpu), kernels, image);
     params.splits = as_u32("matmul", "K splits", splits)?;
     params.chunk = as_u32("matmul", "K chunk", chunk)?;
     // Split K: the chunks write raw partial products to scratch, and the
