@@ -348,19 +348,26 @@ fn matmul_split_reduce(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(n
 
 const TILE_K: u32 = 16u;
 
-// A slice, K-major: tile_a[k · 16 + q] holds rows 4q .. 4q + 4 of the
+// A slice, K-major: tile_a[slot(k, q)] holds rows 4q .. 4q + 4 of the
 // workgroup's 64 at the slice's K value k; tile_b the same for columns.
-var<workgroup> tile_a: array<vec4<f32>, 256>;
-var<workgroup> tile_b: array<vec4<f32>, 256>;
+// Two vec4s of padding after every four K values: the transposing stores
+// of `stage` (four K values of eight row quads per eight invocations)
+// then fall in eight different bank groups of 8 vec4s, not two.
+var<workgroup> tile_a: array<vec4<f32>, 262>;
+var<workgroup> tile_b: array<vec4<f32>, 262>;
+
+fn slot(k: u32, q: u32) -> u32 {
+    return k * 16u + 2u * (k / 4u) + q;
+}
 
 // An invocation's share of one operand's slice, as loaded. Stored with K
 // contiguous (A as M×K, B as N×K): column e is row (or column) 4·(t / 4)
 // + e of the tile over K values k0 + 4·(t % 4) .. + 4. Stored with K
 // outermost (A as K×M, B as K×N): column i is rows 4·(t % 16) .. + 4 at
-// K value k0 + t / 16 + 4i. Rows past the operand's edge are clamped to
-// its last and never stored. Past k_end, A's values are zeros and B's are
-// clamped to valid K values: any will do against A's zeros (an infinity
-// there would still turn into NaN: 0·∞).
+// K value k0 + t / 16 + 4i. Past k_end both operands' values are zeros
+// (A's alone would do, but an infinity in B clamped there would turn
+// into NaN, 0·∞, where the vec4 kernel keeps it); rows past the operand's
+// edge are clamped to its last and never stored.
 
 fn a_slice(base: u32, r0: u32, k0: u32, k_end: u32, t: u32) -> mat4x4<f32> {
     var s: mat4x4<f32>;
@@ -393,26 +400,33 @@ fn a_slice(base: u32, r0: u32, k0: u32, k_end: u32, t: u32) -> mat4x4<f32> {
 }
 
 fn b_slice(base: u32, c0: u32, k0: u32, k_end: u32, t: u32) -> mat4x4<f32> {
+    var s: mat4x4<f32>;
     if !TRANS_B {
         let quad = min(c0 / 4u + t % 16u, p.n / 4u - 1u);
         let k = k0 + t / 16u;
         let n4 = p.n / 4u;
-        return mat4x4<f32>(
+        s = mat4x4<f32>(
             b4[base + min(k, k_end - 1u) * n4 + quad],
             b4[base + min(k + 4u, k_end - 1u) * n4 + quad],
             b4[base + min(k + 8u, k_end - 1u) * n4 + quad],
             b4[base + min(k + 12u, k_end - 1u) * n4 + quad],
         );
+        return k_outermost_in_range(s, k, k_end);
     }
     let col = c0 + 4u * (t / 4u);
-    let kc = min(k0 + 4u * (t % 4u), k_end - 4u);
+    let k = k0 + 4u * (t % 4u);
+    let kc = min(k, k_end - 4u);
     let last = p.n - 1u;
-    return mat4x4<f32>(
+    s = mat4x4<f32>(
         b4[base + (min(col, last) * p.k + kc) / 4u],
         b4[base + (min(col + 1u, last) * p.k + kc) / 4u],
         b4[base + (min(col + 2u, last) * p.k + kc) / 4u],
         b4[base + (min(col + 3u, last) * p.k + kc) / 4u],
     );
+    if k >= k_end {
+        return mat4x4<f32>();
+    }
+    return s;
 }
 
 // Zeros for the K values of a K-outermost share (k, k + 4, ...) past k_end.
@@ -428,33 +442,35 @@ fn k_outermost_in_range(s: mat4x4<f32>, k: u32, k_end: u32) -> mat4x4<f32> {
 
 // Writes the shares into the tiles: a K-contiguous share transposed (its
 // column f is then K value 4·(t % 4) + f over four rows), a K-outermost
-// one as loaded (tile index (t / 16 + 4i)·16 + t % 16 = t + 64i).
+// one as loaded (column i is K value t / 16 + 4i).
 fn stage(t: u32, a: mat4x4<f32>, b: mat4x4<f32>) {
+    let k = t / 16u;
+    let q = t % 16u;
+    let kq = 4u * (t % 4u);
+    let quad = t / 4u;
     if TRANS_A {
-        tile_a[t] = a[0];
-        tile_a[t + 64u] = a[1];
-        tile_a[t + 128u] = a[2];
-        tile_a[t + 192u] = a[3];
+        tile_a[slot(k, q)] = a[0];
+        tile_a[slot(k + 4u, q)] = a[1];
+        tile_a[slot(k + 8u, q)] = a[2];
+        tile_a[slot(k + 12u, q)] = a[3];
     } else {
         let at = transpose(a);
-        let first = 64u * (t % 4u) + t / 4u;
-        tile_a[first] = at[0];
-        tile_a[first + 16u] = at[1];
-        tile_a[first + 32u] = at[2];
-        tile_a[first + 48u] = at[3];
+        tile_a[slot(kq, quad)] = at[0];
+        tile_a[slot(kq + 1u, quad)] = at[1];
+        tile_a[slot(kq + 2u, quad)] = at[2];
+        tile_a[slot(kq + 3u, quad)] = at[3];
     }
     if TRANS_B {
         let bt = transpose(b);
-        let first = 64u * (t % 4u) + t / 4u;
-        tile_b[first] = bt[0];
-        tile_b[first + 16u] = bt[1];
-        tile_b[first + 32u] = bt[2];
-        tile_b[first + 48u] = bt[3];
+        tile_b[slot(kq, quad)] = bt[0];
+        tile_b[slot(kq + 1u, quad)] = bt[1];
+        tile_b[slot(kq + 2u, quad)] = bt[2];
+        tile_b[slot(kq + 3u, quad)] = bt[3];
     } else {
-        tile_b[t] = b[0];
-        tile_b[t + 64u] = b[1];
-        tile_b[t + 128u] = b[2];
-        tile_b[t + 192u] = b[3];
+        tile_b[slot(k, q)] = b[0];
+        tile_b[slot(k + 4u, q)] = b[1];
+        tile_b[slot(k + 8u, q)] = b[2];
+        tile_b[slot(k + 12u, q)] = b[3];
     }
 }
 
@@ -494,10 +510,10 @@ fn matmul_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
             next_b = b_slice(base_b, c_tile, k0 + TILE_K, k_end, t);
         }
         for (var k = 0u; k < TILE_K; k++) {
-            let a0 = tile_a[k * 16u + lid.y];
-            let a1 = tile_a[k * 16u + lid.y + 8u];
-            let b0 = tile_b[k * 16u + lid.x];
-            let b1 = tile_b[k * 16u + lid.x + 8u];
+            let a0 = tile_a[slot(k, lid.y)];
+            let a1 = tile_a[slot(k, lid.y + 8u)];
+            let b0 = tile_b[slot(k, lid.x)];
+            let b1 = tile_b[slot(k, lid.x + 8u)];
             acc00 = outer(acc00, a0, b0);
             acc01 = outer(acc01, a0, b1);
             acc10 = outer(acc10, a1, b0);

@@ -106,6 +106,9 @@ override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override B_CONV: bool = false;
 override A_CONV: bool = false;
+// Some K chunk is not a multiple of the 32-wide K step (see `b_block`):
+// the host sets it, so that the other products skip the test.
+override K_TAIL: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
@@ -315,29 +318,36 @@ fn next_grad_pixel(q: vec3<u32>) -> vec3<u32> {
     return vec3<u32>(select(q.x, q.x + 1u, wrap_y), select(select(q.y, q.y + 1u, wrap_x), 0u, wrap_y), select(q.z + 1u, 0u, wrap_x));
 }
 
-// op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns. Past
-// k_end the matching A values are zero, so any valid row will do (an
-// infinity in such a row would still turn into NaN: 0·∞).
+// op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns.
+// Rows are clamped for the loads; past k_end, with K_TAIL, the block is
+// zeros, as A's values there: a clamped row would do against A's zeros,
+// but an infinity in it would turn into NaN (0·∞) where the sum is
+// infinite. Without K_TAIL no K step ends past k_end.
 fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     let kk = min(k, k_end - 4u);
+    var m: mat4x4<f32>;
     if B_CONV {
         let px = pixels;
-        return transpose(mat4x4<f32>(
+        m = transpose(mat4x4<f32>(
             conv_texel(base, px.iy0.x, px.ix0.x, px.nh.x, kk),
             conv_texel(base, px.iy0.y, px.ix0.y, px.nh.y, kk),
             conv_texel(base, px.iy0.z, px.ix0.z, px.nh.z, kk),
             conv_texel(base, px.iy0.w, px.ix0.w, px.nh.w, kk),
         ));
-    }
-    if TRANS_B {
+    } else if TRANS_B {
         // B is N×K: B[c + j, kk..kk+4] is one vec4.
         let stride4 = p.k / 4u;
         let first = base + (c * p.k + kk) / 4u;
-        return transpose(mat4x4<f32>(b_load(first), b_load(first + stride4), b_load(first + 2u * stride4), b_load(first + 3u * stride4)));
+        m = transpose(mat4x4<f32>(b_load(first), b_load(first + stride4), b_load(first + 2u * stride4), b_load(first + 3u * stride4)));
+    } else {
+        let stride4 = p.n / 4u;
+        let first = base + (kk * p.n + c) / 4u;
+        m = mat4x4<f32>(b_load(first), b_load(first + stride4), b_load(first + 2u * stride4), b_load(first + 3u * stride4));
     }
-    let stride4 = p.n / 4u;
-    let first = base + (kk * p.n + c) / 4u;
-    return mat4x4<f32>(b_load(first), b_load(first + stride4), b_load(first + 2u * stride4), b_load(first + 3u * stride4));
+    if K_TAIL && k >= k_end {
+        return mat4x4<f32>();
+    }
+    return m;
 }
 
 fn at0(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 0u), subgroupBroadcast(m[1], 0u), subgroupBroadcast(m[2], 0u), subgroupBroadcast(m[3], 0u)); }

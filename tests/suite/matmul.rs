@@ -46,10 +46,18 @@ fn devices() -> [&'static Gpu; 3] {
     [gpu(), registers_gpu(), workgroup_gpu()]
 }
 
-/// Runs one case on `gpu` (output poisoned with NaN) and against the twin.
+/// One product's operands as stored, and its spec.
+struct Case {
+    a_shape: Vec<usize>,
+    b_shape: Vec<usize>,
+    a: Vec<f32>,
+    b: Vec<f32>,
+    bias: Option<Vec<f32>>,
+    spec: MatmulSpec,
+}
+
 #[allow(clippy::too_many_arguments)]
-fn check_on(
-    gpu: &Gpu,
+fn random_case(
     rng: &mut Rng,
     (batch_a, batch_b): (Option<usize>, Option<usize>),
     m: usize,
@@ -57,32 +65,65 @@ fn check_on(
     k: usize,
     bias: bool,
     spec: MatmulSpec,
-) {
+) -> Case {
     let a_shape = stored_shape(batch_a, m, k, spec.trans_a);
     let b_shape = stored_shape(batch_b, k, n, spec.trans_b);
-    let a = rng.vec(a_shape.iter().product());
-    let b = rng.vec(b_shape.iter().product());
-    let bias_v = bias.then(|| rng.vec(n));
-    let out_shape = matmul_shape(&a_shape, &b_shape, &spec).unwrap().output();
+    Case {
+        a: rng.vec(a_shape.iter().product()),
+        b: rng.vec(b_shape.iter().product()),
+        bias: bias.then(|| rng.vec(n)),
+        a_shape,
+        b_shape,
+        spec,
+    }
+}
+
+/// The product on `gpu`, into an output poisoned with NaN.
+fn run_on(gpu: &Gpu, c: &Case) -> Vec<f32> {
+    let out_shape = matmul_shape(&c.a_shape, &c.b_shape, &c.spec)
+        .unwrap()
+        .output();
     let out = gpu
         .upload(&vec![f32::NAN; out_shape.iter().product()], &out_shape)
         .unwrap();
-    let bias_t = bias_v.as_ref().map(|v| gpu.upload(v, &[n]).unwrap());
-    matmul_into(
-        gpu,
-        &gpu.upload(&a, &a_shape).unwrap(),
-        &gpu.upload(&b, &b_shape).unwrap(),
-        bias_t.as_ref(),
-        &out,
-        &spec,
+    let bias = c.bias.as_ref().map(|v| gpu.upload(v, &[v.len()]).unwrap());
+    let a = gpu.upload(&c.a, &c.a_shape).unwrap();
+    let b = gpu.upload(&c.b, &c.b_shape).unwrap();
+    matmul_into(gpu, &a, &b, bias.as_ref(), &out, &c.spec).unwrap();
+    gpu.read(&out).unwrap()
+}
+
+fn twin(c: &Case) -> Vec<f64> {
+    reference::matmul::matmul(
+        &c.a,
+        &c.a_shape,
+        &c.b,
+        &c.b_shape,
+        c.bias.as_deref(),
+        &c.spec,
     )
-    .unwrap();
-    let want = reference::matmul::matmul(&a, &a_shape, &b, &b_shape, bias_v.as_deref(), &spec);
-    let case = format!(
-        "matmul A{a_shape:?} B{b_shape:?} bias={bias} {spec:?} on {}",
+}
+
+/// Runs one random case on `gpu` and against the twin.
+#[allow(clippy::too_many_arguments)]
+fn check_on(
+    gpu: &Gpu,
+    rng: &mut Rng,
+    batches: (Option<usize>, Option<usize>),
+    m: usize,
+    n: usize,
+    k: usize,
+    bias: bool,
+    spec: MatmulSpec,
+) {
+    let c = random_case(rng, batches, m, n, k, bias, spec);
+    let name = format!(
+        "matmul A{:?} B{:?} bias={bias} {spec:?} on {}",
+        c.a_shape,
+        c.b_shape,
         gpu.matmul_family()
     );
-    assert_close(&case, &gpu.read(&out).unwrap(), &want, MATMUL_TOL);
+    assert_close(&name, &run_on(gpu, &c), &twin(&c), MATMUL_TOL);
 }
 
 fn specs() -> impl Iterator<Item = MatmulSpec> {
@@ -119,7 +160,8 @@ fn vec4_path_with_partial_tiles_every_transpose() {
     // tiles of the 8×8 kernels (64×64) and of lanes8 (32 rows × 32 columns),
     // 116 rows end inside the second 16-row half of a lanes8 tile; K of 4,
     // 12, 36 and 100 end inside lanes8's 32-wide K step and the workgroup
-    // tiles' 16-wide slices; split K's chunks of 252 end inside one.
+    // tiles' 16-wide slices; on 2 cores split K's chunks of 252 end
+    // inside one.
     let mut rng = Rng::new(2);
     let sizes = [
         (4, 4, 4),
@@ -346,11 +388,11 @@ const LANES8: &str = "matmul_forward_lanes8";
 
 #[test]
 fn each_device_runs_its_family_of_kernels() {
-    // Otherwise the tests above would check one kernel twice. A vec4 shape
-    // with tiles enough not to split K: the register-tile device runs the
-    // vec4 kernel, the workgroup one the tiled kernel; the shared device
-    // runs lanes8 on lavapipe (subgroups of 8 on a CPU adapter) and the
-    // tiled kernel on GPUs.
+    // Otherwise the tests above would check one kernel twice. For a vec4
+    // shape the register-tile device runs the vec4 kernel, the workgroup
+    // one the tiled kernel (split K or not); the shared device runs lanes8
+    // on lavapipe (subgroups of 8 on a CPU adapter) and the tiled kernel
+    // on GPUs.
     let (a, b, spec) = ([256, 256], [256, 256], MatmulSpec::default());
     let entry = |gpu| matmul_entry(gpu, &a, &b, &spec).unwrap();
     assert_eq!(entry(registers_gpu()), "matmul_forward_vec4");
@@ -361,5 +403,70 @@ fn each_device_runs_its_family_of_kernels() {
         assert_eq!(entry(gpu()), LANES8);
     } else if !gpu().is_cpu() {
         assert_eq!(entry(gpu()), "matmul_tiled", "{}", info.name);
+    }
+}
+
+#[test]
+fn workgroup_tiles_equal_register_tiles_to_the_bit() {
+    // Both sum each output over K in order with one fma per term and share
+    // the epilogue, so they agree exactly: partial tiles, K ending inside a
+    // 16-wide slice, split K, batches and broadcasts, every transpose.
+    let mut rng = Rng::new(9);
+    let spec_act = |trans_a, trans_b| MatmulSpec {
+        trans_a,
+        trans_b,
+        activation: Activation::LeakyRelu(0.2),
+    };
+    for (trans_a, trans_b) in [(false, false), (false, true), (true, false), (true, true)] {
+        let spec = spec_act(trans_a, trans_b);
+        let cases = [
+            random_case(&mut rng, (None, None), 68, 132, 36, true, spec),
+            random_case(&mut rng, (None, None), 16, 32, 1000, true, spec),
+            random_case(&mut rng, (None, None), 64, 64, 1024, false, spec),
+            random_case(&mut rng, (Some(3), Some(3)), 16, 8, 12, true, spec),
+            random_case(&mut rng, (None, Some(2)), 20, 40, 44, true, spec),
+            random_case(&mut rng, (Some(2), None), 36, 20, 800, true, spec),
+        ];
+        for c in &cases {
+            let registers = run_on(registers_gpu(), c);
+            let tiles = run_on(workgroup_gpu(), c);
+            let differ = registers
+                .iter()
+                .zip(&tiles)
+                .filter(|(r, t)| r.to_bits() != t.to_bits())
+                .count();
+            let what = format!("A{:?} B{:?} {spec:?}", c.a_shape, c.b_shape);
+            assert_eq!(differ, 0, "{what}: {differ} of {} differ", tiles.len());
+        }
+    }
+}
+
+#[test]
+fn an_infinity_in_b_stays_an_infinity_on_every_family() {
+    // K = 20 ends inside every kernel's K step (4 of lanes8's 32, 4 of the
+    // workgroup tiles' 16). The K values past its end must read as zeros
+    // on both operands: a kernel that clamps B there and zeroes only A
+    // adds 0·∞ = NaN where the sum is +∞. B[19, 0] is +∞ and every A
+    // value positive, so column 0 is +∞ and the rest match the twin.
+    let mut rng = Rng::new(10);
+    for gpu in devices() {
+        for spec in specs() {
+            let (m, n, k) = (8, 8, 20);
+            let mut c = random_case(&mut rng, (None, None), m, n, k, true, spec);
+            c.a.iter_mut().for_each(|v| *v = v.abs());
+            let at = if spec.trans_b { 19 } else { 19 * n };
+            c.b[at] = f32::INFINITY;
+            let got = run_on(gpu, &c);
+            let want = twin(&c);
+            let name = format!("{spec:?} on {}", gpu.matmul_family());
+            for row in 0..m {
+                assert_eq!(got[row * n], f32::INFINITY, "{name}: row {row}, column 0");
+            }
+            // Columns 1.. of every row: finite, against the twin.
+            let rest =
+                |v: &[f32]| -> Vec<f32> { v.chunks(n).flat_map(|row| row[1..].to_vec()).collect() };
+            let rest_want: Vec<f64> = want.chunks(n).flat_map(|row| row[1..].to_vec()).collect();
+            assert_close(&name, &rest(&got), &rest_want, MATMUL_TOL);
+        }
     }
 }
