@@ -1,7 +1,7 @@
 //! Bad shapes give errors that name both shapes, never a panic in wgpu.
 
 use gpugan::gpu::kernels::elementwise::{Binary, binary};
-use gpugan::gpu::kernels::matmul::{MatmulSpec, matmul, matmul_into};
+use gpugan::gpu::kernels::matmul::{MatmulSpec, matmul, matmul_into, matmul_shape};
 use gpugan::gpu::kernels::reduce::sum_axis;
 
 use crate::common::{gpu, poisoned};
@@ -22,6 +22,14 @@ fn matmul_inner_dimension_mismatch_names_both_shapes() {
         ..MatmulSpec::default()
     };
     assert!(matmul(gpu(), &poisoned(&[5, 4]), &b, None, &spec).is_ok());
+}
+
+#[test]
+fn matmul_with_an_empty_inner_dimension_is_refused() {
+    // K = 0 would divide by zero when K is split, and the tiled kernels
+    // load their first slice unconditionally.
+    let msg = message(matmul_shape(&[3, 0], &[0, 2], &MatmulSpec::default()));
+    assert!(msg.contains("[3, 0]") && msg.contains("K = 0"), "{msg}");
 }
 
 #[test]

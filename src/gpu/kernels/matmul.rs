@@ -115,6 +115,13 @@ pub fn matmul_shape(a: &[usize], b: &[usize], spec: &MatmulSpec) -> Result<Matmu
             found: vec![kb],
         });
     }
+    if ka == 0 {
+        // Every kernel's K loop and split assume at least one term.
+        return Err(Error::Invalid {
+            op: "matmul",
+            reason: format!("A {a:?} and B {b:?} have an empty inner dimension (K = 0)"),
+        });
+    }
     let batch = match (ba, bb) {
         (Some(x), Some(y)) if x != y => {
             return Err(Error::Shape {
