@@ -57,11 +57,14 @@
 //
 // The operands are read from rgba32float textures, not storage buffers: a
 // storage load whose address differs by lane is a loop over the 8 lanes
-// with a bounds-check branch per component on lavapipe, a texel fetch is
+// with a bounds-check branch per component on lavapipe, a texture load is
 // straight-line code. With both operands fetched as texels 1024³ ran at
 // 39.5 GFLOP/s against 30.3, 1024×12544×128 at 33.8 against 24.6
 // (BENCHMARKS.md); the host copies each operand into a texture first
 // (src/gpu/operand_textures.rs: a copy command, a few per cent of the time).
+// They are bound as read-only storage textures, not sampled ones: gallivm's
+// image load skips the texel fetch's mip-level arithmetic, which ran W3
+// 12–14% and 1024³ ~19% faster (BENCHMARKS.md item 40).
 
 struct Params {
     m: u32,
@@ -115,8 +118,8 @@ override K_TAIL: bool = false;
 @group(0) @binding(8) var<storage, read_write> c4: array<vec4<f32>>;
 // The output of matmul_image_lanes8, value by value.
 @group(0) @binding(11) var<storage, read_write> c1: array<f32>;
-@group(0) @binding(9) var a_tex: texture_2d<f32>;
-@group(0) @binding(10) var b_tex: texture_2d<f32>;
+@group(0) @binding(9) var a_tex: texture_storage_2d<rgba32float, read>;
+@group(0) @binding(10) var b_tex: texture_storage_2d<rgba32float, read>;
 
 // The i-th vec4 of an operand as stored sits at texel (i mod 4096,
 // i / 4096): one width serves every shape (`WIDTH` in
@@ -125,11 +128,11 @@ const ROW_SHIFT: u32 = 12u;
 const ROW_MASK: u32 = 4095u;
 
 fn a_load(i: u32) -> vec4<f32> {
-    return textureLoad(a_tex, vec2<u32>(i & ROW_MASK, i >> ROW_SHIFT), 0);
+    return textureLoad(a_tex, vec2<u32>(i & ROW_MASK, i >> ROW_SHIFT));
 }
 
 fn b_load(i: u32) -> vec4<f32> {
-    return textureLoad(b_tex, vec2<u32>(i & ROW_MASK, i >> ROW_SHIFT), 0);
+    return textureLoad(b_tex, vec2<u32>(i & ROW_MASK, i >> ROW_SHIFT));
 }
 
 // Activation codes, shared with src/gpu/kernels/matmul.rs.

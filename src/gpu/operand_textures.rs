@@ -1,7 +1,8 @@
 //! Matmul operands as textures: on lavapipe a storage-buffer load whose
 //! address differs by lane is a loop over the 8 lanes with a bounds-check
-//! branch per component, a texel fetch straight-line code, so the lavapipe
-//! matmul (shaders/matmul_lanes8.wgsl) fetches its operands as texels.
+//! branch per component, a texture load straight-line code, so the lavapipe
+//! matmul (shaders/matmul_lanes8.wgsl) loads its operands as texels, from
+//! textures bound as read-only storage (cheaper there than sampled ones).
 //!
 //! An operand's i-th vec4 (as stored, batches stacked) sits at texel
 //! (i mod WIDTH, i / WIDTH) of an rgba32float texture: one width serves
