@@ -4,7 +4,9 @@
 //! its "elem/s" figure reads as FLOP/s. Each iteration records the dispatch,
 //! submits and waits for the GPU, as a training step's matmuls would.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterion_main};
+use gpugan::gpu::MatmulKernels;
 use gpugan::gpu::kernels::matmul::{MatmulSpec, matmul_into, matmul_shape};
 use gpugan::{AdapterChoice, Gpu};
 
@@ -58,33 +60,46 @@ fn cases() -> Vec<Case> {
     ]
 }
 
+/// The cases on the adapter's own kernels, then 1024³ on each family
+/// forced (`--matmul` of `gpugan`), named `square_1024 <family>`.
 fn bench_matmul(c: &mut Criterion) {
     let gpu = Gpu::new(&AdapterChoice::default()).expect("a GPU adapter");
     let adapter = gpu.info();
     let mut group = c.benchmark_group(format!("matmul [{} / {:?}]", adapter.name, adapter.backend));
     group.sample_size(10);
     for case in cases() {
-        let shape = matmul_shape(&case.a, &case.b, &case.spec).unwrap();
-        let fill = |n: usize| {
-            (0..n)
-                .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
-                .collect::<Vec<f32>>()
-        };
-        let a = gpu.upload(&fill(case.a.iter().product()), &case.a).unwrap();
-        let b = gpu.upload(&fill(case.b.iter().product()), &case.b).unwrap();
-        let out = gpu.empty(&shape.output()).unwrap();
-        // Warm: pipeline compiled, buffers pooled.
-        matmul_into(&gpu, &a, &b, None, &out, &case.spec).unwrap();
-        gpu.sync().unwrap();
-        group.throughput(Throughput::Elements(shape.flops() as u64));
-        group.bench_function(case.name, |bench| {
-            bench.iter(|| {
-                matmul_into(&gpu, &a, &b, None, &out, &case.spec).unwrap();
-                gpu.sync().unwrap();
-            })
-        });
+        bench_case(&mut group, &gpu, &case, case.name.to_string());
     }
+    let square = &cases()[2];
+    for family in [MatmulKernels::Registers, MatmulKernels::Workgroup] {
+        gpu.set_matmul_kernels(family);
+        let name = format!("{} {}", square.name, gpu.matmul_family());
+        bench_case(&mut group, &gpu, square, name);
+    }
+    gpu.set_matmul_kernels(MatmulKernels::Adapter);
     group.finish();
+}
+
+/// One case, warmed up (pipeline compiled, buffers pooled), then timed.
+fn bench_case(group: &mut BenchmarkGroup<'_, WallTime>, gpu: &Gpu, case: &Case, name: String) {
+    let shape = matmul_shape(&case.a, &case.b, &case.spec).unwrap();
+    let fill = |n: usize| {
+        (0..n)
+            .map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5)
+            .collect::<Vec<f32>>()
+    };
+    let a = gpu.upload(&fill(case.a.iter().product()), &case.a).unwrap();
+    let b = gpu.upload(&fill(case.b.iter().product()), &case.b).unwrap();
+    let out = gpu.empty(&shape.output()).unwrap();
+    matmul_into(gpu, &a, &b, None, &out, &case.spec).unwrap();
+    gpu.sync().unwrap();
+    group.throughput(Throughput::Elements(shape.flops() as u64));
+    group.bench_function(name, |bench| {
+        bench.iter(|| {
+            matmul_into(gpu, &a, &b, None, &out, &case.spec).unwrap();
+            gpu.sync().unwrap();
+        })
+    });
 }
 
 criterion_group!(benches, bench_matmul);
