@@ -17,6 +17,11 @@ pub struct AdapterChoice {
     pub matmul: MatmulKernels,
 }
 
+/// Forces a family of matmul kernels where the flag does not: run the
+/// whole test suite on lavapipe through a GPU's kernels with
+/// `GPUGAN_MATMUL=workgroup cargo test --release`.
+pub const MATMUL_ENV: &str = "GPUGAN_MATMUL";
+
 impl AdapterChoice {
     /// The backends to enumerate: the flag, else `WGPU_BACKEND`, else all.
     pub fn backends(&self) -> Result<wgpu::Backends> {
@@ -45,6 +50,26 @@ impl AdapterChoice {
             };
         }
         Ok(backends)
+    }
+
+    /// The matmul kernels: the flag where it forces a family, else
+    /// `GPUGAN_MATMUL` (adapter, registers or workgroup), else the
+    /// adapter's own.
+    pub fn matmul_kernels(&self) -> Result<MatmulKernels> {
+        if self.matmul != MatmulKernels::Adapter {
+            return Ok(self.matmul);
+        }
+        let Ok(value) = std::env::var(MATMUL_ENV) else {
+            return Ok(MatmulKernels::Adapter);
+        };
+        <MatmulKernels as clap::ValueEnum>::from_str(value.trim(), true).map_err(|_| {
+            Error::Invalid {
+                op: MATMUL_ENV,
+                reason: format!(
+                    "unknown matmul kernels '{value}': expected adapter, registers or workgroup"
+                ),
+            }
+        })
     }
 
     /// The adapter-name filter: the flag, else `WGPU_ADAPTER_NAME`.

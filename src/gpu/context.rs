@@ -83,6 +83,7 @@ impl Gpu {
     /// Opens the adapter `choice` selects (see `AdapterChoice`).
     pub fn new(choice: &AdapterChoice) -> Result<Self> {
         let instance = new_instance(choice.backends()?);
+        let matmul_kernels = choice.matmul_kernels()?;
         let adapter = choose_adapter(&instance, choice)?;
         let info = adapter.get_info();
         // Ask for everything the adapter offers: large storage buffers matter
@@ -108,7 +109,7 @@ impl Gpu {
                 bind_groups: BindGroupCache::default(),
                 pipelines: PipelineCache::default(),
                 profile: Mutex::new(None),
-                matmul_kernels: Mutex::new(choice.matmul),
+                matmul_kernels: Mutex::new(matmul_kernels),
                 info,
                 limits,
                 device,

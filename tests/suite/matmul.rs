@@ -397,12 +397,19 @@ fn each_device_runs_its_family_of_kernels() {
     let entry = |gpu| matmul_entry(gpu, &a, &b, &spec).unwrap();
     assert_eq!(entry(registers_gpu()), "matmul_forward_vec4");
     assert_eq!(entry(workgroup_gpu()), "matmul_tiled");
+    // (Unless GPUGAN_MATMUL forces the shared device's family.)
     let info = gpu().info();
-    if gpu().is_cpu() && info.subgroup_min_size == 8 && info.subgroup_max_size == 8 {
-        assert!(gpu().lanes8(), "{} should run matmul_lanes8", info.name);
-        assert_eq!(entry(gpu()), LANES8);
-    } else if !gpu().is_cpu() {
-        assert_eq!(entry(gpu()), "matmul_tiled", "{}", info.name);
+    match gpu().matmul_kernels() {
+        MatmulKernels::Adapter if gpu().is_cpu() => {
+            if info.subgroup_min_size == 8 && info.subgroup_max_size == 8 {
+                assert!(gpu().lanes8(), "{} should run matmul_lanes8", info.name);
+                assert_eq!(entry(gpu()), LANES8);
+            }
+        }
+        MatmulKernels::Adapter | MatmulKernels::Workgroup => {
+            assert_eq!(entry(gpu()), "matmul_tiled", "{}", info.name);
+        }
+        MatmulKernels::Registers => assert_eq!(entry(gpu()), "matmul_forward_vec4"),
     }
 }
 
