@@ -169,6 +169,7 @@ impl Gpu {
         }
     }
 
+    /// The family this device was told to run (`Adapter` unless forced).
     pub fn matmul_kernels(&self) -> MatmulKernels {
         *self.inner.matmul_kernels.lock().unwrap()
     }
