@@ -19,7 +19,7 @@ use gpugan::gpu::kernels::norm::{
     BatchStats, batch_norm_apply_into, batch_norm_grad_input_into, batch_norm_grad_params_into,
     batch_norm_stats_into,
 };
-use gpugan::gpu::kernels::optim::{AdamStep, RmspropStep, adam_step, clip_step, rmsprop_step};
+use gpugan::gpu::kernels::optim::{AdamStep, RmspropStep, adam_step, rmsprop_step};
 use gpugan::gpu::kernels::penalty::{penalty_backward_into, penalty_forward_into};
 use gpugan::gpu::kernels::random::{RandomKey, normal_into};
 use gpugan::gpu::kernels::reduce::{sum_axis_into, sum_squares_rows_into};
@@ -89,6 +89,7 @@ fn bench_kernels(c: &mut Criterion) {
         eps: 1e-8,
         weight_decay: 0.0,
         step: 10,
+        clip: None,
     };
     // Adam reads θ, g, m, v and writes θ, m, v.
     run("adam_step", 7 * F32 * N as u64, &|| {
@@ -101,13 +102,19 @@ fn bench_kernels(c: &mut Criterion) {
         weight_decay: 0.0,
         momentum: 0.0,
         centered: false,
+        clip: None,
     };
     // Plain RMSprop reads θ, g, square_avg and writes θ, square_avg.
     run("rmsprop_step", 5 * F32 * N as u64, &|| {
         rmsprop_step(&gpu, &rmsprop, &theta, &grad, &v, &extra, &extra).unwrap()
     });
-    run("clip_step", 2 * F32 * N as u64, &|| {
-        clip_step(&gpu, &theta, 0.01).unwrap()
+    // WGAN's critic update: the same, with the weight clipping fused in.
+    let clipped = RmspropStep {
+        clip: Some(0.01),
+        ..rmsprop
+    };
+    run("rmsprop_step clipped", 5 * F32 * N as u64, &|| {
+        rmsprop_step(&gpu, &clipped, &theta, &grad, &v, &extra, &extra).unwrap()
     });
 
     // Batch norm over a DCGAN-28 generator activation: [64, 64, 14, 14].

@@ -1,6 +1,6 @@
-// Optimizer updates with PyTorch's semantics (torch.optim.Adam, RMSprop) and
-// weight clipping, one invocation per parameter element (or per four, in
-// the *_vec4 entries), state in place.
+// Optimizer updates with PyTorch's semantics (torch.optim.Adam, RMSprop),
+// one invocation per parameter element (or per four, in the *_vec4
+// entries), state in place, with WGAN weight clipping fused in.
 //
 // adam_step (torch.optim.Adam, amsgrad off):
 //   g ← g + wd·θ;  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
@@ -9,7 +9,9 @@
 //   g ← g + wd·θ;  s ← α·s + (1−α)·g²
 //   centered: a ← α·a + (1−α)·g, d = √(s − a²) + ε; else d = √s + ε
 //   momentum > 0: b ← μ·b + g/d, θ ← θ − lr·b; else θ ← θ − lr·g/d
-// clip_step: θ ← clamp(θ, −c, c)   (WGAN weight clipping)
+// clip > 0: then θ ← clamp(θ, −clip, clip), the WGAN critic's weight
+//   clipping, which PyTorch's WGAN runs as a pass of its own after each
+//   update: here it costs no pass and no second read and write of θ.
 
 struct Params {
     n: u32,
@@ -19,7 +21,11 @@ struct Params {
     eps: f32,
     weight_decay: f32,
     bc1: f32, // Adam 1 − β1ᵗ; RMSprop: 1 when centered
-    bc2: f32, // Adam 1 − β2ᵗ; clip: c
+    bc2: f32, // Adam 1 − β2ᵗ
+    clip: f32, // > 0: clamp θ to ±clip after the update
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -52,12 +58,17 @@ struct Update {
     s2: vec4<f32>,
 }
 
+// θ after the update, clipped when the host asks for it.
+fn clipped(theta_new: vec4<f32>) -> vec4<f32> {
+    return select(theta_new, clamp(theta_new, vec4<f32>(-p.clip), vec4<f32>(p.clip)), p.clip > 0.0);
+}
+
 fn adam(theta_in: vec4<f32>, grad_in: vec4<f32>, m_in: vec4<f32>, v_in: vec4<f32>) -> Update {
     let g = grad_in + p.weight_decay * theta_in;
     let m = p.beta1 * m_in + (1.0 - p.beta1) * g;
     let v = p.beta2 * v_in + (1.0 - p.beta2) * g * g;
     let denom = sqrt(v) / sqrt(p.bc2) + p.eps;
-    return Update(theta_in - (p.lr / p.bc1) * m / denom, m, v, vec4<f32>(0.0));
+    return Update(clipped(theta_in - (p.lr / p.bc1) * m / denom), m, v, vec4<f32>(0.0));
 }
 
 fn rmsprop(theta_in: vec4<f32>, grad_in: vec4<f32>, s_in: vec4<f32>, a_in: vec4<f32>, b_in: vec4<f32>) -> Update {
@@ -74,9 +85,9 @@ fn rmsprop(theta_in: vec4<f32>, grad_in: vec4<f32>, s_in: vec4<f32>, a_in: vec4<
     let d = sqrt(avg) + p.eps;
     if momentum > 0.0 {
         let b = momentum * b_in + g / d;
-        return Update(theta_in - p.lr * b, s, a, b);
+        return Update(clipped(theta_in - p.lr * b), s, a, b);
     }
-    return Update(theta_in - p.lr * g / d, s, a, b_in);
+    return Update(clipped(theta_in - p.lr * g / d), s, a, b_in);
 }
 
 @compute @workgroup_size(WORKGROUP)
@@ -121,13 +132,15 @@ fn rmsprop_step(
     if i >= p.n {
         return;
     }
-    let u = rmsprop(
-        vec4<f32>(theta[i]),
-        vec4<f32>(grad[i]),
-        vec4<f32>(state0[i]),
-        vec4<f32>(state1[i]),
-        vec4<f32>(state2[i]),
-    );
+    var a_in = 0.0;
+    if p.bc1 != 0.0 {
+        a_in = state1[i];
+    }
+    var b_in = 0.0;
+    if p.beta2 > 0.0 {
+        b_in = state2[i];
+    }
+    let u = rmsprop(vec4<f32>(theta[i]), vec4<f32>(grad[i]), vec4<f32>(state0[i]), vec4<f32>(a_in), vec4<f32>(b_in));
     state0[i] = u.s0.x;
     if p.bc1 != 0.0 {
         state1[i] = u.s1.x;
@@ -148,7 +161,18 @@ fn rmsprop_step_vec4(
     if i >= p.n / 4u {
         return;
     }
-    let u = rmsprop(theta4[i], grad4[i], state04[i], state14[i], state24[i]);
+    // The centered average and the momentum buffer are read only when in
+    // use: two of five loads saved in plain RMSprop, 12% of the update
+    // (BENCHMARKS.md item 41).
+    var a_in = vec4<f32>(0.0);
+    if p.bc1 != 0.0 {
+        a_in = state14[i];
+    }
+    var b_in = vec4<f32>(0.0);
+    if p.beta2 > 0.0 {
+        b_in = state24[i];
+    }
+    let u = rmsprop(theta4[i], grad4[i], state04[i], a_in, b_in);
     state04[i] = u.s0;
     if p.bc1 != 0.0 {
         state14[i] = u.s1;
@@ -157,28 +181,4 @@ fn rmsprop_step_vec4(
         state24[i] = u.s2;
     }
     theta4[i] = u.theta;
-}
-
-@compute @workgroup_size(WORKGROUP)
-fn clip_step(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(local_invocation_id) lid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-) {
-    let i = element_index(wg, lid, groups);
-    if i < p.n {
-        theta[i] = clamp(theta[i], -p.bc2, p.bc2);
-    }
-}
-
-@compute @workgroup_size(WORKGROUP)
-fn clip_step_vec4(
-    @builtin(workgroup_id) wg: vec3<u32>,
-    @builtin(local_invocation_id) lid: vec3<u32>,
-    @builtin(num_workgroups) groups: vec3<u32>,
-) {
-    let i = element_index(wg, lid, groups);
-    if i < p.n / 4u {
-        theta4[i] = clamp(theta4[i], vec4<f32>(-p.bc2), vec4<f32>(p.bc2));
-    }
 }

@@ -1,6 +1,6 @@
 //! A network's parameters as views of one flat buffer, so an optimizer
-//! updates all of them with one dispatch (and weight clipping clamps all
-//! of them with one) instead of one per parameter tensor.
+//! updates all of them (and clips them, for WGAN) with one dispatch instead
+//! of one per parameter tensor.
 //!
 //! Each parameter starts at a multiple of `VIEW_ALIGN` elements; the padding
 //! between them is zero in the parameters, the gradients and the optimizer

@@ -8,7 +8,7 @@ pub use flat::FlatParams;
 
 use crate::error::Result;
 use crate::gpu::kernels::fill::full;
-use crate::gpu::kernels::optim::{AdamStep, RmspropStep, adam_step, clip_step, rmsprop_step};
+use crate::gpu::kernels::optim::{AdamStep, RmspropStep, adam_step, rmsprop_step};
 use crate::gpu::{Gpu, Tensor};
 
 /// Which optimizer and its hyper-parameters.
@@ -66,6 +66,8 @@ pub struct Optimizer {
     /// Per parameter: views of each state tensor (checkpoints name them).
     views: Vec<Vec<Tensor>>,
     step: u64,
+    /// WGAN weight clipping, in the update kernel (`set_clip`).
+    clip: Option<f32>,
 }
 
 impl Optimizer {
@@ -91,6 +93,7 @@ impl Optimizer {
             state,
             views,
             step: 0,
+            clip: None,
         })
     }
 
@@ -124,6 +127,13 @@ impl Optimizer {
         }
     }
 
+    /// WGAN weight clipping: from the next update on, every parameter is
+    /// clamped to ±c right after it (as PyTorch's WGAN clamps after each
+    /// `step()`), in the same kernel: no pass of its own.
+    pub fn set_clip(&mut self, clip: Option<f32>) {
+        self.clip = clip;
+    }
+
     /// One update of every parameter from its gradient, in place: the
     /// gradients are gathered into the flat layout, then one kernel runs.
     pub fn step(&mut self, gpu: &Gpu, params: &FlatParams, grads: &[Tensor]) -> Result<()> {
@@ -149,6 +159,7 @@ impl Optimizer {
                     eps,
                     weight_decay,
                     step: self.step,
+                    clip: self.clip,
                 };
                 adam_step(gpu, &h, p, g, &s[0], &s[1])
             }
@@ -167,14 +178,10 @@ impl Optimizer {
                     weight_decay,
                     momentum,
                     centered,
+                    clip: self.clip,
                 };
                 rmsprop_step(gpu, &h, p, g, &s[0], &s[1], &s[2])
             }
         }
     }
-}
-
-/// WGAN weight clipping: every parameter clamped to ±c, in one kernel.
-pub fn clip_weights(gpu: &Gpu, params: &FlatParams, c: f32) -> Result<()> {
-    clip_step(gpu, params.flat(), c)
 }

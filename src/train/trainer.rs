@@ -23,7 +23,7 @@ use crate::models::conditional::{ConcatImageCritic, ProjectionCritic};
 use crate::models::dcgan::{Critic, DcganShape, Generator};
 use crate::models::mlp_gan::{MlpCritic, MlpGenerator};
 use crate::nn::{Act, Init, Mlp};
-use crate::optim::{FlatParams, OptimConfig, Optimizer, clip_weights};
+use crate::optim::{FlatParams, OptimConfig, Optimizer};
 
 /// Stream tags of the random draws (see `RandomKey::substream`).
 const TAG_REAL: u8 = 1;
@@ -281,7 +281,8 @@ impl Trainer {
         let flat_g = FlatParams::adopt(gpu, generator.parameters_mut())?;
         let flat_d = FlatParams::adopt(gpu, critic.parameters_mut())?;
         let opt_g = Optimizer::new(gpu, optim_config(&config), &flat_g)?;
-        let opt_d = Optimizer::new(gpu, optim_config(&config), &flat_d)?;
+        let mut opt_d = Optimizer::new(gpu, optim_config(&config), &flat_d)?;
+        opt_d.set_clip(config.clip);
         // Submit the set-up work, so that the first iteration's kernel
         // params start at the beginning of the arena, as every later
         // iteration's do (see `iteration`).
@@ -412,10 +413,8 @@ impl Trainer {
         }
         let params = self.critic.parameters();
         let grads = grad(&loss, &params.iter().collect::<Vec<_>>(), false)?;
+        // With weight clipping (`config.clip`), the update clamps too.
         self.opt_d.step(&self.gpu, &self.flat_d, &values(&grads))?;
-        if let Some(c) = self.config.clip {
-            clip_weights(&self.gpu, &self.flat_d, c)?;
-        }
         if !record {
             return Ok(());
         }

@@ -1,5 +1,6 @@
 //! Twins of `optim.wgsl`: PyTorch's update rules (torch.optim.Adam with
-//! amsgrad off, torch.optim.RMSprop), in f64.
+//! amsgrad off, torch.optim.RMSprop), in f64, then WGAN's weight clipping
+//! (`p.data.clamp_(-c, c)` after `step()`) where the step asks for it.
 
 use gpugan::gpu::kernels::optim::{AdamStep, RmspropStep};
 
@@ -21,6 +22,7 @@ pub fn adam_step(h: &AdamStep, theta: &mut [f64], grad: &[f64], s: &mut AdamStat
         let denom = s.v[i].sqrt() / bc2.sqrt() + f64::from(h.eps);
         theta[i] -= f64::from(h.lr) / bc1 * s.m[i] / denom;
     }
+    clip(theta, h.clip);
 }
 
 #[derive(Clone, Default)]
@@ -49,8 +51,11 @@ pub fn rmsprop_step(h: &RmspropStep, theta: &mut [f64], grad: &[f64], s: &mut Rm
             theta[i] -= f64::from(h.lr) * g / d;
         }
     }
+    clip(theta, h.clip);
 }
 
-pub fn clip(theta: &mut [f64], c: f64) {
-    theta.iter_mut().for_each(|v| *v = v.clamp(-c, c));
+fn clip(theta: &mut [f64], c: Option<f32>) {
+    if let Some(c) = c.map(f64::from) {
+        theta.iter_mut().for_each(|v| *v = v.clamp(-c, c));
+    }
 }

@@ -7,7 +7,7 @@ use gpugan::gpu::kernels::elementwise::{Unary, unary_into};
 use gpugan::gpu::kernels::fill::full;
 use gpugan::gpu::kernels::optim::{AdamStep, RmspropStep, adam_step, rmsprop_step};
 use gpugan::gpu::kernels::toy::ToyKind;
-use gpugan::optim::{FlatParams, OptimConfig, Optimizer, clip_weights};
+use gpugan::optim::{FlatParams, OptimConfig, Optimizer};
 use gpugan::train::{TrainConfig, Trainer};
 use gpugan::{AdapterChoice, Gpu, Tensor};
 
@@ -119,6 +119,7 @@ fn flat_matches_per_tensor(config: OptimConfig, seed: u64) {
                         eps,
                         weight_decay,
                         step,
+                        clip: None,
                     };
                     adam_step(gpu, &h, p, g, &s[0], &s[1]).unwrap();
                 }
@@ -137,6 +138,7 @@ fn flat_matches_per_tensor(config: OptimConfig, seed: u64) {
                         weight_decay,
                         momentum,
                         centered,
+                        clip: None,
                     };
                     rmsprop_step(gpu, &h, p, g, &s[0], &s[1], &s[2]).unwrap();
                 }
@@ -161,11 +163,27 @@ fn flat_matches_per_tensor(config: OptimConfig, seed: u64) {
         );
         start += end;
     }
-    // Clipping clamps every parameter in one dispatch.
+    // With WGAN's clipping the update is still one dispatch, and it leaves
+    // every parameter within the bound, some at it, the padding at zero.
+    opt.set_clip(Some(0.01));
+    let grads: Vec<_> = SHAPES
+        .iter()
+        .map(|s| upload(&rng.vec(s.iter().product()), s))
+        .collect();
     let before = gpu.recorder_stats().dispatches;
-    clip_weights(gpu, &flat, 0.01).unwrap();
-    assert_eq!(gpu.recorder_stats().dispatches - before, 1);
-    assert!(read(flat.flat()).iter().all(|x| x.abs() <= 0.01));
+    opt.step(gpu, &flat, &grads).unwrap();
+    assert_eq!(gpu.recorder_stats().dispatches - before, 1, "one dispatch");
+    let clipped = read(flat.flat());
+    assert!(clipped.iter().all(|x| x.abs() <= 0.01), "{config:?}: clip");
+    assert!(clipped.iter().any(|x| x.abs() == 0.01), "{config:?}: clip");
+    assert_eq!(
+        clipped.iter().filter(|&&x| x != 0.0).count(),
+        SHAPES
+            .iter()
+            .map(|s| s.iter().product::<usize>())
+            .sum::<usize>(),
+        "{config:?}: the padding stays zero"
+    );
 }
 
 #[test]

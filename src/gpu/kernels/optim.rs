@@ -1,8 +1,8 @@
-//! Launchers for `shaders/optim.wgsl`: Adam, RMSprop and weight clipping,
-//! updating parameters and state in place.
+//! Launchers for `shaders/optim.wgsl`: Adam and RMSprop, updating parameters
+//! and state in place, with WGAN weight clipping fused into the update.
 
 use super::{WORKGROUP_1D, as_u32};
-use crate::error::{Result, expect_shape};
+use crate::error::{Error, Result, expect_shape};
 use crate::gpu::shaders::Shader;
 use crate::gpu::{Gpu, Kernel, Tensor};
 
@@ -17,9 +17,12 @@ struct Params {
     weight_decay: f32,
     bc1: f32,
     bc2: f32,
+    clip: f32,
+    _pad: [u32; 3],
 }
 
-/// Adam hyper-parameters for one step; `step` counts from 1.
+/// Adam hyper-parameters for one step; `step` counts from 1. `clip`: WGAN
+/// weight clipping, every parameter clamped to ±c after the update.
 #[derive(Clone, Copy, Debug)]
 pub struct AdamStep {
     pub lr: f32,
@@ -28,9 +31,10 @@ pub struct AdamStep {
     pub eps: f32,
     pub weight_decay: f32,
     pub step: u64,
+    pub clip: Option<f32>,
 }
 
-/// RMSprop hyper-parameters.
+/// RMSprop hyper-parameters; `clip` as in `AdamStep`.
 #[derive(Clone, Copy, Debug)]
 pub struct RmspropStep {
     pub lr: f32,
@@ -39,6 +43,7 @@ pub struct RmspropStep {
     pub weight_decay: f32,
     pub momentum: f32,
     pub centered: bool,
+    pub clip: Option<f32>,
 }
 
 /// Runs `entry`, or its vec4 form when the element count allows (always for
@@ -62,7 +67,6 @@ fn launch(
     let (entry, first, invocations) = match (vec4, entry) {
         (true, "adam_step") => ("adam_step_vec4", 6, theta.len() / 4),
         (true, "rmsprop_step") => ("rmsprop_step_vec4", 6, theta.len() / 4),
-        (true, "clip_step") => ("clip_step_vec4", 6, theta.len() / 4),
         _ => (entry, 1, theta.len()),
     };
     let bound: Vec<(u32, &Tensor)> = buffers.iter().map(|&(b, t)| (b - 1 + first, t)).collect();
@@ -93,6 +97,7 @@ pub fn adam_step(
         weight_decay: h.weight_decay,
         bc1: 1.0 - h.beta1.powi(t),
         bc2: 1.0 - h.beta2.powi(t),
+        clip: clip_param(h.clip)?,
         ..Params::default()
     };
     launch(
@@ -120,6 +125,7 @@ pub fn rmsprop_step(
         eps: h.eps,
         weight_decay: h.weight_decay,
         bc1: if h.centered { 1.0 } else { 0.0 },
+        clip: clip_param(h.clip)?,
         ..Params::default()
     };
     let buffers = [
@@ -132,11 +138,15 @@ pub fn rmsprop_step(
     launch(gpu, "rmsprop_step", params, &buffers)
 }
 
-/// θ ← clamp(θ, −c, c).
-pub fn clip_step(gpu: &Gpu, theta: &Tensor, c: f32) -> Result<()> {
-    let params = Params {
-        bc2: c,
-        ..Params::default()
-    };
-    launch(gpu, "clip_step", params, &[(1, theta)])
+/// The shader's `clip`: 0 for none; a bound must be positive (a bound of 0
+/// would zero every parameter, which no caller means).
+fn clip_param(clip: Option<f32>) -> Result<f32> {
+    match clip {
+        None => Ok(0.0),
+        Some(c) if c > 0.0 && c.is_finite() => Ok(c),
+        Some(c) => Err(Error::Invalid {
+            op: "weight clipping",
+            reason: format!("the bound must be a positive finite number, got {c}"),
+        }),
+    }
 }
