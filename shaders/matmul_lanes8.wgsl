@@ -135,21 +135,21 @@ fn b_load(i: u32) -> vec4<f32> {
     return textureLoad(b_tex, vec2<u32>(i & ROW_MASK, i >> ROW_SHIFT));
 }
 
-// Activation codes, shared with src/gpu/kernels/matmul.rs.
+// Activation codes, shared with src/gpu/kernels/matmul.rs. Tanh and sigmoid
+// are not applied here: the host runs them as a pass of their own after
+// this kernel (`launch` in matmul.rs). Their code, inlined into each of
+// the 32 stores of a tile, was about a third of the ~2 s that LLVM takes
+// to compile each variant of this kernel on lavapipe, paid at its first
+// launch in every process without a warm Mesa shader cache (BENCHMARKS.md
+// item 42).
 const ACT_RELU: u32 = 1u;
 const ACT_LEAKY_RELU: u32 = 2u;
-const ACT_TANH: u32 = 3u;
-const ACT_SIGMOID: u32 = 4u;
 
+// Selects, not a switch: a few instructions per store either way.
 fn activate4(v: vec4<f32>) -> vec4<f32> {
-    switch p.act {
-        case ACT_RELU: { return max(v, vec4<f32>(0.0)); }
-        case ACT_LEAKY_RELU: { return select(v * p.slope, v, v > vec4<f32>(0.0)); }
-        // tanh(±15) is ±1 in f32; some drivers overflow to NaN past that.
-        case ACT_TANH: { return tanh(clamp(v, vec4<f32>(-15.0), vec4<f32>(15.0))); }
-        case ACT_SIGMOID: { return 1.0 / (1.0 + exp(-v)); }
-        default: { return v; }
-    }
+    let relu = max(v, vec4<f32>(0.0));
+    let leaky = select(v * p.slope, v, v > vec4<f32>(0.0));
+    return select(select(v, relu, p.act == ACT_RELU), leaky, p.act == ACT_LEAKY_RELU);
 }
 
 // 16 rows as four 4×4 blocks (a workgroup's 32 rows are two of these):

@@ -2,6 +2,7 @@
 
 use super::as_u32;
 use super::conv::{Conv2dSpec, ConvShape};
+use super::elementwise::{Unary, unary_into};
 use crate::error::{Error, Result, expect_shape};
 use crate::gpu::shaders::Shader;
 use crate::gpu::{Gpu, Kernel, Tensor};
@@ -533,9 +534,19 @@ fn launch(
     let (entry, tile, first, splits, chunk) = plan(s, tiled_target(gpu), kernels, image);
     params.splits = as_u32("matmul", "K splits", splits)?;
     params.chunk = as_u32("matmul", "K chunk", chunk)?;
+    // The lavapipe kernel applies no tanh or sigmoid (their code made its
+    // compile ~1.5× slower: shaders/matmul_lanes8.wgsl): it stores the
+    // sums plus bias, and an elementwise pass applies the activation.
+    let after = match spec.activation {
+        Activation::Tanh if entry == LANES8 && splits == 1 => Some(Unary::Tanh),
+        Activation::Sigmoid if entry == LANES8 && splits == 1 => Some(Unary::Sigmoid),
+        _ => None,
+    };
     // Split K: the chunks write raw partial products to scratch, and the
     // reduce pass adds them and applies the bias and activation.
-    let partial = if splits == 1 {
+    let partial = if after.is_some() {
+        gpu.empty(out.shape())?
+    } else if splits == 1 {
         out.clone()
     } else {
         gpu.empty(&[splits * s.batch * s.m * s.n])?
@@ -543,6 +554,9 @@ fn launch(
     let mut partial_params = params;
     if splits > 1 {
         (partial_params.has_bias, partial_params.act) = (0, 0);
+    }
+    if after.is_some() {
+        partial_params.act = 0;
     }
     let shader = if entry == LANES8 {
         Shader::MatmulLanes8
@@ -614,6 +628,9 @@ fn launch(
             &[(3, bias_buf), (4, out), (9, &partial)],
             gpu.grid(s.batch * s.m * s.n, 64),
         );
+    }
+    if let Some(op) = after {
+        unary_into(gpu, op, &partial, out)?;
     }
     Ok(())
 }
