@@ -150,24 +150,49 @@ impl RunFolder {
 const GRID_IMAGES: usize = 64;
 const GRID_COLS: usize = 8;
 
-fn progress(step: u64, total: u64, rate: f64, m: &Metrics, tty: bool) {
+/// `[####....] step/total`, the start of every progress line.
+fn bar(step: u64, total: u64) -> String {
     const WIDTH: u64 = 24;
     let filled = (step * WIDTH / total.max(1)) as usize;
-    let bar = format!(
-        "{}{}",
+    format!(
+        "[{}{}] {step}/{total}",
         "#".repeat(filled),
         ".".repeat(WIDTH as usize - filled)
-    );
+    )
+}
+
+fn progress(step: u64, total: u64, rate: f64, m: &Metrics, tty: bool) {
     let line = format!(
-        "[{bar}] {step}/{total} {rate:.1} it/s | D {:.4} | G {:.4} | W {:.4} | GP {:.4}",
-        m.d_loss, m.g_loss, m.wasserstein, m.penalty
+        "{} {rate:.1} it/s | D {:.4} | G {:.4} | W {:.4} | GP {:.4}",
+        bar(step, total),
+        m.d_loss,
+        m.g_loss,
+        m.wasserstein,
+        m.penalty
     );
+    show(&line, tty);
+}
+
+/// A progress line: redrawn in place on a terminal, one line each otherwise.
+fn show(line: &str, tty: bool) {
     if tty {
         eprint!("\r{line}");
         let _ = std::io::stderr().flush();
     } else {
         eprintln!("{line}");
     }
+}
+
+/// Shown until the first step ends: a driver compiles each kernel at its
+/// first launch, which on lavapipe with a cold Mesa shader cache (a fresh
+/// machine) takes 10-20 s before the first progress line (BENCHMARKS.md,
+/// session 12); later runs reuse the driver's cache.
+/// (Shorter than a progress line, which redraws over it on a terminal.)
+fn first_step_notice(step: u64, total: u64, tty: bool) {
+    show(
+        &format!("{} compiling kernels (first step)", bar(step, total)),
+        tty,
+    );
 }
 
 /// Writes the samples of `step`: a scatter plot (toy) or an image grid.
@@ -256,6 +281,9 @@ fn run_loop(mut trainer: Trainer, mut folder: RunFolder, control: &RunControl) -
     let mut history = folder.history();
     let mut saved: Option<PathBuf> = None;
     let mut interrupted = false;
+    if trainer.step < config.steps {
+        first_step_notice(trainer.step, config.steps, tty);
+    }
     while trainer.step < config.steps {
         trainer.iteration()?;
         let step = trainer.step;

@@ -1,5 +1,5 @@
-//! The binary's error paths: bad flags give one line on stderr and a
-//! non-zero exit, never a panic.
+//! The binary's error paths (bad flags give one line on stderr and a
+//! non-zero exit, never a panic) and what it shows while it trains.
 
 use std::process::Command;
 
@@ -58,5 +58,35 @@ fn info_lists_the_chosen_adapter() {
     assert!(
         stdout.lines().any(|l| l.starts_with('*')),
         "no adapter marked in:\n{stdout}"
+    );
+}
+
+#[test]
+fn training_says_what_its_first_step_waits_for() {
+    // A fresh machine's driver compiles every kernel during the first step
+    // (10-20 s on lavapipe): a line says so before any progress line.
+    let dir = std::env::temp_dir().join(format!("gpugan-cli-first-step-{}", std::process::id()));
+    let dir_arg = dir.to_str().unwrap();
+    let args = [
+        "train",
+        "--data",
+        "toy:8gaussians",
+        "--steps",
+        "2",
+        "--out",
+        dir_arg,
+    ];
+    let (ok, lines) = run(&args);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ok, "{lines:?}");
+    let notice = lines
+        .iter()
+        .position(|l| l.contains("compiling kernels (first step)"));
+    let progress = lines
+        .iter()
+        .position(|l| l.contains("2/2") && l.contains("it/s"));
+    assert!(
+        matches!((notice, progress), (Some(n), Some(p)) if n < p && lines[n].contains("0/2")),
+        "{lines:?}"
     );
 }
