@@ -68,17 +68,20 @@ fn adam_trajectory(h: AdamStep, seed: u64) {
     );
 }
 
+/// torch.optim.Adam's defaults, no clipping.
+const ADAM_DEFAULTS: AdamStep = AdamStep {
+    lr: 1e-3,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weight_decay: 0.0,
+    step: 1,
+    clip: None,
+};
+
 #[test]
 fn adam_matches_pytorch() {
-    let defaults = AdamStep {
-        lr: 1e-3,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        weight_decay: 0.0,
-        step: 1,
-        clip: None,
-    };
+    let defaults = ADAM_DEFAULTS;
     adam_trajectory(defaults, 50);
     let wgan_gp = AdamStep {
         lr: 1e-4,
@@ -202,15 +205,7 @@ fn rmsprop_matches_pytorch() {
 
 #[test]
 fn mismatched_state_and_bad_clip_bounds_are_refused() {
-    let adam = AdamStep {
-        lr: 1.0,
-        beta1: 0.9,
-        beta2: 0.999,
-        eps: 1e-8,
-        weight_decay: 0.0,
-        step: 1,
-        clip: None,
-    };
+    let adam = ADAM_DEFAULTS;
     // Mismatched state is an error naming both shapes.
     let (p3, p4) = (poisoned(&[3]), poisoned(&[4]));
     let msg = adam_step(gpu(), &adam, &p3, &p4, &p3, &p3)
