@@ -1,4 +1,4 @@
-//! Matmul throughput at square sizes and at DCGAN layer shapes.
+//! Matmul throughput at square sizes and at DCGAN and MLP layer shapes.
 //!
 //! Criterion's throughput is set to the FLOP count (2·M·N·K per matmul), so
 //! its "elem/s" figure reads as FLOP/s. Each iteration records the dispatch,
@@ -57,6 +57,9 @@ fn cases() -> Vec<Case> {
         case("dcgan_g_linear_fwd", &[64, 100], &[12544, 100], false, true),
         // critic head: 6272 → 1 at batch 64 (N = 1, the scalar path).
         case("dcgan_d_linear_fwd", &[64, 6272], &[1, 6272], false, true),
+        // W1's generator output layer, weight gradient dWᵀ = dYᵀ·X at batch
+        // 64 (K = 64; half the rate of 1024³ on lavapipe: BENCHMARKS.md).
+        case("mlp_g_out_wgrad", &[64, 784], &[64, 1024], true, false),
     ]
 }
 
