@@ -12,8 +12,8 @@
 // then four channels of one input pixel, one texel, so the conv forward
 // needs no im2col pass and no copy of its cols into a texture
 // (src/gpu/kernels/conv.rs). Its entry matmul_image_lanes8 stores the
-// products straight into the conv's NCHW output, bias and activation per
-// row (output channel): output pixel
+// products straight into the conv's NCHW output, bias and activation (not
+// tanh or sigmoid: see `activate4`) per row (output channel): output pixel
 // (oy, ox) lands at (oy·step + py, ox·step + px). With step 2 the batch
 // entry z is output phase (py, px) = (z >> 1, z & 1) of a stride-2
 // transposed conv, with its own weights (A[z]) and one less padding
@@ -511,7 +511,7 @@ fn matmul_forward_lanes8(
 }
 
 // With B_CONV: the products straight into the conv's NCHW output (c1),
-// bias and activation per row (output channel). An entry of its own, so
+// bias and activation (as `activate4`) per row (output channel). An entry of its own, so
 // that each binds only its own output.
 @compute @workgroup_size(8, 1, 1)
 fn matmul_image_lanes8(

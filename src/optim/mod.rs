@@ -143,8 +143,10 @@ impl Optimizer {
             "optimizer built for other parameters"
         );
         let (p, g, s) = (params.flat(), params.gather(gpu, grads)?, &self.state);
-        self.step += 1;
-        match self.config {
+        // Counted once the kernel is recorded: a refused update (a bad clip
+        // bound, mismatched shapes) leaves the count as it was.
+        let step = self.step + 1;
+        let updated = match self.config {
             OptimConfig::Adam {
                 lr,
                 beta1,
@@ -158,7 +160,7 @@ impl Optimizer {
                     beta2,
                     eps,
                     weight_decay,
-                    step: self.step,
+                    step,
                     clip: self.clip,
                 };
                 adam_step(gpu, &h, p, g, &s[0], &s[1])
@@ -182,6 +184,9 @@ impl Optimizer {
                 };
                 rmsprop_step(gpu, &h, p, g, &s[0], &s[1], &s[2])
             }
-        }
+        };
+        updated?;
+        self.step = step;
+        Ok(())
     }
 }

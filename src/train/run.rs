@@ -183,15 +183,14 @@ fn show(line: &str, tty: bool) {
     }
 }
 
-/// Shown until the first step ends: a driver compiles each kernel at its
-/// first launch, which on lavapipe with a cold Mesa shader cache (a fresh
-/// machine) takes 10-20 s before the first progress line (BENCHMARKS.md,
-/// session 12); later runs reuse the driver's cache.
-/// (Shorter than a progress line, which redraws over it on a terminal.)
-fn first_step_notice(step: u64, total: u64, tty: bool) {
-    show(
-        &format!("{} compiling kernels (first step)", bar(step, total)),
-        tty,
+/// Said before the first step of a process: a driver compiles each kernel
+/// at its first launch, which on lavapipe with a cold Mesa shader cache (a
+/// fresh machine) takes 10-20 s before any progress line (BENCHMARKS.md,
+/// session 12); later runs reuse the driver's cache. A line of its own, not
+/// a progress line: it stays true while the first steps run.
+fn first_step_notice() {
+    eprintln!(
+        "first step: compiling kernels for this adapter (10-20 s on lavapipe without a shader cache)"
     );
 }
 
@@ -282,7 +281,7 @@ fn run_loop(mut trainer: Trainer, mut folder: RunFolder, control: &RunControl) -
     let mut saved: Option<PathBuf> = None;
     let mut interrupted = false;
     if trainer.step < config.steps {
-        first_step_notice(trainer.step, config.steps, tty);
+        first_step_notice();
     }
     while trainer.step < config.steps {
         trainer.iteration()?;

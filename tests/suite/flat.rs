@@ -184,6 +184,11 @@ fn flat_matches_per_tensor(config: OptimConfig, seed: u64) {
             .sum::<usize>(),
         "{config:?}: the padding stays zero"
     );
+    // A refused update (a bound of 0 means nothing) is not counted.
+    let steps = opt.steps();
+    opt.set_clip(Some(0.0));
+    assert!(opt.step(gpu, &flat, &grads).is_err(), "{config:?}: clip 0");
+    assert_eq!(opt.steps(), steps, "{config:?}: a refused update counted");
 }
 
 #[test]

@@ -254,7 +254,10 @@ fn fused_activations() {
     ];
     for gpu in devices() {
         for activation in acts {
-            for (m, n, k) in [(17, 65, 3), (64, 32, 16)] {
+            // The scalar kernel; one tile of the vec4 ones; one tile with K
+            // split (lavapipe's kernel then leaves the activation to the
+            // reduce pass, and without a split to an elementwise pass).
+            for (m, n, k) in [(17, 65, 3), (64, 32, 16), (32, 32, 1024)] {
                 let spec = MatmulSpec {
                     activation,
                     ..MatmulSpec::default()

@@ -116,8 +116,9 @@ fn rmsprop_trajectory(h: RmspropStep, seed: u64) {
     for n in SIZES {
         let theta0 = start(&mut rng, n, h.clip);
         let theta = upload(&theta0, &[n]);
-        // State a configuration does not use is neither read nor written:
-        // NaN there must not reach θ, and must stay.
+        // State a configuration does not use is never written, and NaN
+        // there must not reach θ (whether the kernel loads it, a speed
+        // matter, cannot be seen from here).
         let unused_or_zeros = |used: bool| if used { zeros(n) } else { poisoned(&[n]) };
         let sq = zeros(n);
         let ga = unused_or_zeros(h.centered);

@@ -628,7 +628,8 @@ pub fn conv2d_shared_into(
         // NHWC (B_CONV in shaders/matmul_lanes8.wgsl), its rows over
         // (ky, kx, c), so w goes as [O, KH, KW, C]: two small permutes
         // instead of im2col and a copy of its matrix into a texture; it
-        // stores y itself, bias and activation applied.
+        // stores y itself, bias and activation applied (tanh and sigmoid
+        // by a pass after it).
         let channels = implicit.shape.c;
         let x_nhwc = if channels == s.c {
             x_operand.nhwc(gpu)?
@@ -869,7 +870,7 @@ pub fn input_grad_takes_sub_pixel(gpu: &Gpu, s: &ConvShape, spec: Conv2dSpec) ->
 
 /// act(conv_transpose2d(x, w) + bias) into `out` as four 2×2 convs of x,
 /// one per output phase, in one dispatch that stores each phase's pixels
-/// of `out` (see conv.wgsl).
+/// of `out` (see conv.wgsl; a second, elementwise, for tanh or sigmoid).
 fn sub_pixel_into(
     gpu: &Gpu,
     x: &SharedOperand,

@@ -7,7 +7,8 @@ use crate::error::{Error, Result, expect_shape};
 use crate::gpu::shaders::Shader;
 use crate::gpu::{Gpu, Kernel, Tensor};
 
-/// Activation fused into the matmul epilogue. Codes match `matmul.wgsl`.
+/// Activation fused into the matmul epilogue (on lavapipe's kernel, tanh and
+/// sigmoid run as a pass after it: `launch`). Codes match `matmul.wgsl`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum Activation {
     #[default]
@@ -236,7 +237,7 @@ fn fits_texture(gpu: &Gpu, shape: &[usize]) -> bool {
 }
 
 /// The entry point `matmul_into` on `gpu` runs for operands of these shapes
-/// (before any split-K reduce pass), e.g. "matmul_forward_lanes8" where the
+/// (before any split-K reduce or activation pass), e.g. "matmul_forward_lanes8" where the
 /// lavapipe kernel fetches them as texels.
 pub fn matmul_entry(
     gpu: &Gpu,
