@@ -511,8 +511,8 @@ fn matmul_forward_lanes8(
 }
 
 // With B_CONV: the products straight into the conv's NCHW output (c1),
-// bias and activation (as `activate4`) per row (output channel). An entry of its own, so
-// that each binds only its own output.
+// bias and activation (as `activate4`) per row (output channel). An entry
+// of its own, so that each binds only its own output.
 @compute @workgroup_size(8, 1, 1)
 fn matmul_image_lanes8(
     @builtin(workgroup_id) wg: vec3<u32>,

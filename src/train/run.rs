@@ -150,31 +150,18 @@ impl RunFolder {
 const GRID_IMAGES: usize = 64;
 const GRID_COLS: usize = 8;
 
-/// `[####....] step/total`, the start of every progress line.
-fn bar(step: u64, total: u64) -> String {
+fn progress(step: u64, total: u64, rate: f64, m: &Metrics, tty: bool) {
     const WIDTH: u64 = 24;
     let filled = (step * WIDTH / total.max(1)) as usize;
-    format!(
-        "[{}{}] {step}/{total}",
+    let bar = format!(
+        "{}{}",
         "#".repeat(filled),
         ".".repeat(WIDTH as usize - filled)
-    )
-}
-
-fn progress(step: u64, total: u64, rate: f64, m: &Metrics, tty: bool) {
-    let line = format!(
-        "{} {rate:.1} it/s | D {:.4} | G {:.4} | W {:.4} | GP {:.4}",
-        bar(step, total),
-        m.d_loss,
-        m.g_loss,
-        m.wasserstein,
-        m.penalty
     );
-    show(&line, tty);
-}
-
-/// A progress line: redrawn in place on a terminal, one line each otherwise.
-fn show(line: &str, tty: bool) {
+    let line = format!(
+        "[{bar}] {step}/{total} {rate:.1} it/s | D {:.4} | G {:.4} | W {:.4} | GP {:.4}",
+        m.d_loss, m.g_loss, m.wasserstein, m.penalty
+    );
     if tty {
         eprint!("\r{line}");
         let _ = std::io::stderr().flush();

@@ -49,8 +49,9 @@ pub fn linear(x: &Var, w: &Var, b: &Var) -> Result<Var> {
 }
 
 /// act(x·Wᵀ + b) in one dispatch: the activation also rides in the
-/// epilogue (on lavapipe's kernel, not tanh or sigmoid: a second pass). Backward: g·act' from the output (`activation_grad`), then
-/// `linear`'s gradients.
+/// epilogue (on lavapipe's kernel, not tanh or sigmoid: a second pass).
+/// Backward: g·act' from the output (`activation_grad`), then `linear`'s
+/// gradients.
 pub fn linear_act(x: &Var, w: &Var, b: &Var, act: Activation) -> Result<Var> {
     if !fusable(act) {
         return activate(&linear(x, w, b)?, act);

@@ -237,8 +237,8 @@ fn fits_texture(gpu: &Gpu, shape: &[usize]) -> bool {
 }
 
 /// The entry point `matmul_into` on `gpu` runs for operands of these shapes
-/// (before any split-K reduce or activation pass), e.g. "matmul_forward_lanes8" where the
-/// lavapipe kernel fetches them as texels.
+/// (before any split-K reduce or activation pass), e.g.
+/// "matmul_forward_lanes8" where the lavapipe kernel fetches them as texels.
 pub fn matmul_entry(
     gpu: &Gpu,
     a: &[usize],
