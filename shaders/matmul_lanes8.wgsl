@@ -38,8 +38,8 @@
 // branch (Mesa's gallivm). Loads, not FMAs, bound the register-tiled kernel
 // there. Here the 8 lanes of a workgroup share 32 rows of A: each lane loads
 // a different 4-wide slice of K for the 32 rows (32 vec4 loads cover 32
-// values of K), and subgroupBroadcast hands every lane the slice it needs
-// next, which on lavapipe is one extract and one splat instead of a load.
+// values of K), and subgroupShuffle hands every lane the slice it needs
+// next, which on lavapipe costs less than a load.
 // Each lane owns 4 columns, so one workgroup computes 32 rows × 32 columns
 // and a vec4 of B feeds 32 vec4 FMAs (4 in the 8×8 kernel).
 //
@@ -50,10 +50,22 @@
 // faster than 16 (8 rows was slower still); 64 rows was no faster than 32
 // and compiles longer (BENCHMARKS.md). The accumulators spill either way.
 //
-// subgroupBroadcast takes a constant lane, and lavapipe does not unroll
-// loops (a tile indexed by a loop variable lands in scratch memory), so the
-// eight lanes are eight written-out helpers and calls. (naga 30 rejects
-// `enable subgroups;`: the SUBGROUP device feature gates the builtins.)
+// The lanes' slices are handed out in a loop over the lanes with
+// subgroupShuffle (whose lane may vary), not written out eight times with
+// subgroupBroadcast (whose lane must be a constant): lavapipe compiles each
+// variant of this kernel with LLVM at its first launch in a process without
+// a warm Mesa shader cache, and the written-out steps took 1.1–1.8 s of it,
+// the loop half that, at the same speed (BENCHMARKS.md item 43). For the
+// same reason whether A or B is transposed is a uniform, not an override
+// constant: one variant serves the four cases. (naga 30 rejects `enable
+// subgroups;`: the SUBGROUP device feature gates the builtins.)
+//
+// No `if` here may test uniforms alone (e.g. `if p.has_bias != 0u`):
+// lavapipe (Mesa 22.3, lvp_inline_uniforms.c) may then inline their values
+// and compile the shader again at every dispatch that binds new uniforms.
+// It did so for this kernel once the transposes became uniforms: without a
+// warm Mesa shader cache, ~0.6 s a dispatch and W1 11–12 s an iteration.
+// Such choices are selects instead.
 //
 // The operands are read from rgba32float textures, not storage buffers: a
 // storage load whose address differs by lane is a loop over the 8 lanes
@@ -101,12 +113,11 @@ struct Params {
     out_width: u32,
     // A_CONV: OH.
     conv_oh: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // Whether A, and B, are stored transposed (1) or not (0).
+    trans_a: u32,
+    trans_b: u32,
 }
 
-override TRANS_A: bool = false;
-override TRANS_B: bool = false;
 override B_CONV: bool = false;
 override A_CONV: bool = false;
 // Some K chunk is not a multiple of the 32-wide K step (see `b_block`):
@@ -204,6 +215,12 @@ fn a_conv_texel(base: u32, nh: u32, oy: u32, ox: u32, tap: vec2<u32>, cq: u32) -
     return select(vec4<f32>(0.0), a_load(base + t.index), t.inside);
 }
 
+// transpose(m) if `t`, else m (selects, not a branch: see the top).
+fn transposed_if(m: mat4x4<f32>, t: bool) -> mat4x4<f32> {
+    let mt = transpose(m);
+    return mat4x4<f32>(select(m[0], mt[0], t), select(m[1], mt[1], t), select(m[2], mt[2], t), select(m[3], mt[3], t));
+}
+
 // Rows r0 + 4g .. r0 + 4g + 4 of op(A) over k .. k + 4 (zero past k_end;
 // rows past M are clamped and their sums never stored).
 fn a_group(base: u32, r0: u32, k: u32, k_end: u32) -> mat4x4<f32> {
@@ -223,21 +240,16 @@ fn a_group(base: u32, r0: u32, k: u32, k_end: u32) -> mat4x4<f32> {
             a_conv_texel(base, px.nh.z, px.oy.z, px.ox.z, tap, cq),
             a_conv_texel(base, px.nh.w, px.oy.w, px.ox.w, tap, cq),
         ));
-    } else if TRANS_A {
-        // A is K×M: A[kk + t, r0..r0+4] is one vec4 (M is a multiple of 4);
-        // a block past M is clamped to the last one and never stored.
-        let r = min(r0, p.m - 4u);
-        let stride4 = p.m / 4u;
-        let first = base + (kk * p.m + r) / 4u;
-        m = transpose(mat4x4<f32>(a_load(first), a_load(first + stride4), a_load(first + 2u * stride4), a_load(first + 3u * stride4)));
     } else {
-        let last = p.m - 1u;
-        m = mat4x4<f32>(
-            a_load(base + (min(r0, last) * p.k + kk) / 4u),
-            a_load(base + (min(r0 + 1u, last) * p.k + kk) / 4u),
-            a_load(base + (min(r0 + 2u, last) * p.k + kk) / 4u),
-            a_load(base + (min(r0 + 3u, last) * p.k + kk) / 4u),
-        );
+        // Rows r .. r + 4 over kk .. kk + 4 are four texels `step` apart:
+        // A[r + i, kk..kk+4] for i < 4, or with A stored transposed (K×M)
+        // A[kk + t, r..r+4] for t < 4, turned to rows. A group past M is
+        // clamped to the last one (M is a multiple of 4) and never stored.
+        let r = min(r0, p.m - 4u);
+        let trans = p.trans_a != 0u;
+        let first = base + select(r * p.k + kk, kk * p.m + r, trans) / 4u;
+        let step = select(p.k, p.m, trans) / 4u;
+        m = transposed_if(mat4x4<f32>(a_load(first), a_load(first + step), a_load(first + 2u * step), a_load(first + 3u * step)), trans);
     }
     if k >= k_end {
         return mat4x4<f32>();
@@ -337,15 +349,14 @@ fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
             conv_texel(base, px.iy0.z, px.ix0.z, px.nh.z, kk),
             conv_texel(base, px.iy0.w, px.ix0.w, px.nh.w, kk),
         ));
-    } else if TRANS_B {
-        // B is N×K: B[c + j, kk..kk+4] is one vec4.
-        let stride4 = p.k / 4u;
-        let first = base + (c * p.k + kk) / 4u;
-        m = transpose(mat4x4<f32>(b_load(first), b_load(first + stride4), b_load(first + 2u * stride4), b_load(first + 3u * stride4)));
     } else {
-        let stride4 = p.n / 4u;
-        let first = base + (kk * p.n + c) / 4u;
-        m = mat4x4<f32>(b_load(first), b_load(first + stride4), b_load(first + 2u * stride4), b_load(first + 3u * stride4));
+        // Rows kk .. kk + 4 over columns c .. c + 4: B[kk + t, c..c+4] for
+        // t < 4, or with B stored transposed (N×K) B[c + j, kk..kk+4] for
+        // j < 4, turned to rows.
+        let trans = p.trans_b != 0u;
+        let first = base + select(kk * p.n + c, c * p.k + kk, trans) / 4u;
+        let step = select(p.n, p.k, trans) / 4u;
+        m = transposed_if(mat4x4<f32>(b_load(first), b_load(first + step), b_load(first + 2u * step), b_load(first + 3u * step)), trans);
     }
     if K_TAIL && k >= k_end {
         return mat4x4<f32>();
@@ -353,24 +364,15 @@ fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     return m;
 }
 
-fn at0(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 0u), subgroupBroadcast(m[1], 0u), subgroupBroadcast(m[2], 0u), subgroupBroadcast(m[3], 0u)); }
-fn at1(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 1u), subgroupBroadcast(m[1], 1u), subgroupBroadcast(m[2], 1u), subgroupBroadcast(m[3], 1u)); }
-fn at2(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 2u), subgroupBroadcast(m[1], 2u), subgroupBroadcast(m[2], 2u), subgroupBroadcast(m[3], 2u)); }
-fn at3(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 3u), subgroupBroadcast(m[1], 3u), subgroupBroadcast(m[2], 3u), subgroupBroadcast(m[3], 3u)); }
-fn at4(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 4u), subgroupBroadcast(m[1], 4u), subgroupBroadcast(m[2], 4u), subgroupBroadcast(m[3], 4u)); }
-fn at5(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 5u), subgroupBroadcast(m[1], 5u), subgroupBroadcast(m[2], 5u), subgroupBroadcast(m[3], 5u)); }
-fn at6(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 6u), subgroupBroadcast(m[1], 6u), subgroupBroadcast(m[2], 6u), subgroupBroadcast(m[3], 6u)); }
-fn at7(m: mat4x4<f32>) -> mat4x4<f32> { return mat4x4<f32>(subgroupBroadcast(m[0], 7u), subgroupBroadcast(m[1], 7u), subgroupBroadcast(m[2], 7u), subgroupBroadcast(m[3], 7u)); }
+// Lane j's values of m, in every lane.
+fn lane_of(m: mat4x4<f32>, j: u32) -> mat4x4<f32> {
+    return mat4x4<f32>(subgroupShuffle(m[0], j), subgroupShuffle(m[1], j), subgroupShuffle(m[2], j), subgroupShuffle(m[3], j));
+}
 
-// Lane l's slice of all 16 rows, handed to every lane.
-fn lane0(r: Rows) -> Rows { return Rows(at0(r.g0), at0(r.g1), at0(r.g2), at0(r.g3)); }
-fn lane1(r: Rows) -> Rows { return Rows(at1(r.g0), at1(r.g1), at1(r.g2), at1(r.g3)); }
-fn lane2(r: Rows) -> Rows { return Rows(at2(r.g0), at2(r.g1), at2(r.g2), at2(r.g3)); }
-fn lane3(r: Rows) -> Rows { return Rows(at3(r.g0), at3(r.g1), at3(r.g2), at3(r.g3)); }
-fn lane4(r: Rows) -> Rows { return Rows(at4(r.g0), at4(r.g1), at4(r.g2), at4(r.g3)); }
-fn lane5(r: Rows) -> Rows { return Rows(at5(r.g0), at5(r.g1), at5(r.g2), at5(r.g3)); }
-fn lane6(r: Rows) -> Rows { return Rows(at6(r.g0), at6(r.g1), at6(r.g2), at6(r.g3)); }
-fn lane7(r: Rows) -> Rows { return Rows(at7(r.g0), at7(r.g1), at7(r.g2), at7(r.g3)); }
+// Lane j's slice of all 16 rows, handed to every lane.
+fn lane_at(r: Rows, j: u32) -> Rows {
+    return Rows(lane_of(r.g0, j), lane_of(r.g1, j), lane_of(r.g2, j), lane_of(r.g3, j));
+}
 
 // matmul_image_lanes8: act(row + bias of its channel) into the conv's
 // output image, value by value (a phase's pixels are every other one).
@@ -388,10 +390,8 @@ fn store_image_group(r0: u32, acc: mat4x4<f32>) {
     if r0 >= p.m {
         return;
     }
-    var bias_rows = vec4<f32>(0.0);
-    if p.has_bias != 0u {
-        bias_rows = bias4[r0 / 4u];
-    }
+    // As in matmul_forward_lanes8.
+    let bias_rows = select(vec4<f32>(0.0), bias4[min(r0 / 4u, arrayLength(&bias4) - 1u)], p.has_bias != 0u);
     store_image_row(r0, acc[0], bias_rows.x);
     store_image_row(r0 + 1u, acc[1], bias_rows.y);
     store_image_row(r0 + 2u, acc[2], bias_rows.z);
@@ -454,37 +454,20 @@ fn tile_products(wg: vec3<u32>, lid: vec3<u32>, lane: u32) -> Tile {
     var acc2 = acc;
     for (var k = k_begin; k < k_end; k += 32u) {
         // This lane's slice: K values k + 4·lane .. + 4 of all 32 rows. The
-        // lane is the subgroup's numbering, which subgroupBroadcast reads
+        // lane is the subgroup's numbering, which subgroupShuffle reads
         // (the workgroup of 8 is one subgroup of 8: see `Gpu::lanes8`).
         if A_CONV {
             a_px = lane_pixels(min(k + 4u * lane, k_end - 4u));
         }
         let a = a_rows(base_a, r0, k + 4u * lane, k_end);
         let a2 = a_rows(base_a, r0 + 16u, k + 4u * lane, k_end);
-        var b = b_block(base_b, lc, k + 0u, k_end);
-        acc = accumulate(acc, lane0(a), b);
-        acc2 = accumulate(acc2, lane0(a2), b);
-        b = b_block(base_b, lc, k + 4u, k_end);
-        acc = accumulate(acc, lane1(a), b);
-        acc2 = accumulate(acc2, lane1(a2), b);
-        b = b_block(base_b, lc, k + 8u, k_end);
-        acc = accumulate(acc, lane2(a), b);
-        acc2 = accumulate(acc2, lane2(a2), b);
-        b = b_block(base_b, lc, k + 12u, k_end);
-        acc = accumulate(acc, lane3(a), b);
-        acc2 = accumulate(acc2, lane3(a2), b);
-        b = b_block(base_b, lc, k + 16u, k_end);
-        acc = accumulate(acc, lane4(a), b);
-        acc2 = accumulate(acc2, lane4(a2), b);
-        b = b_block(base_b, lc, k + 20u, k_end);
-        acc = accumulate(acc, lane5(a), b);
-        acc2 = accumulate(acc2, lane5(a2), b);
-        b = b_block(base_b, lc, k + 24u, k_end);
-        acc = accumulate(acc, lane6(a), b);
-        acc2 = accumulate(acc2, lane6(a2), b);
-        b = b_block(base_b, lc, k + 28u, k_end);
-        acc = accumulate(acc, lane7(a), b);
-        acc2 = accumulate(acc2, lane7(a2), b);
+        // Lane j's slice of every row, handed to all lanes, against B's
+        // rows k + 4j .. + 4.
+        for (var j = 0u; j < 8u; j++) {
+            let b = b_block(base_b, lc, k + 4u * j, k_end);
+            acc = accumulate(acc, lane_at(a, j), b);
+            acc2 = accumulate(acc2, lane_at(a2, j), b);
+        }
     }
     return Tile(acc, acc2);
 }
@@ -501,10 +484,9 @@ fn matmul_forward_lanes8(
     if c >= p.n {
         return;
     }
-    var bias_v = vec4<f32>(0.0);
-    if p.has_bias != 0u {
-        bias_v = bias4[c / 4u];
-    }
+    // A select, not an `if` on has_bias (see the top): the load always
+    // runs, clamped, since without a bias A stands in for the binding.
+    let bias_v = select(vec4<f32>(0.0), bias4[min(c / 4u, arrayLength(&bias4) - 1u)], p.has_bias != 0u);
     let base_c = wg.z * p.stride_c / 4u;
     store_rows(base_c, r0, c, tile.top, bias_v);
     store_rows(base_c, r0 + 16u, c, tile.bottom, bias_v);

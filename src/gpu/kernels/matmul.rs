@@ -54,10 +54,13 @@ struct Params {
     splits: u32,
     chunk: u32,
     batch: u32,
-    /// The lavapipe kernel's implicit conv operand and output
-    /// (`ImplicitConv`); zero otherwise, and matmul.wgsl's Params ends
-    /// before them.
-    conv: [u32; 16],
+    /// The lavapipe kernel's own fields, where matmul.wgsl's Params ends:
+    /// the implicit conv operand and output (`ImplicitConv`; zero
+    /// otherwise), then whether A and B are transposed (uniforms there,
+    /// override constants in matmul.wgsl).
+    conv: [u32; 14],
+    trans_a: u32,
+    trans_b: u32,
 }
 
 /// Sizes of one matmul, derived from the operand shapes.
@@ -396,7 +399,7 @@ impl ImplicitConv {
             && plan(&m, tiled_target(gpu), (true, false), false).0 == LANES8
     }
 
-    fn params(&self) -> Result<[u32; 16]> {
+    fn params(&self) -> Result<[u32; 14]> {
         let s = &self.shape;
         let u = |what, v| as_u32("conv matmul", what, v);
         let [_, _, height, width] = self.image();
@@ -415,8 +418,6 @@ impl ImplicitConv {
             u("output step", self.step)?,
             u("image width", width)?,
             u("output height", s.oh)?,
-            0,
-            0,
         ])
     }
 }
@@ -526,8 +527,11 @@ fn launch(
             .map(|c| c.implicit().params())
             .transpose()?
             .unwrap_or_default(),
+        trans_a: u32::from(spec.trans_a),
+        trans_b: u32::from(spec.trans_b),
     };
-    // Without a bias, A stands in for the unread bias binding.
+    // Without a bias, A stands in for the bias binding (unread, or on
+    // lavapipe read and discarded).
     let bias_buf = bias.unwrap_or(a);
     let lanes8 = conv.is_some() || lanes8_fits(gpu, a.shape(), b.shape());
     let image = matches!(conv, Some(ConvOperand::ForwardB(_)));
@@ -566,9 +570,12 @@ fn launch(
     };
     // The implicit conv forward stores into the conv's image (its own entry).
     let kernel_entry = if image { LANES8_IMAGE } else { entry };
-    let mut kernel = Kernel::new(shader, kernel_entry)
-        .with("TRANS_A", f64::from(u8::from(spec.trans_a)))
-        .with("TRANS_B", f64::from(u8::from(spec.trans_b)));
+    let mut kernel = Kernel::new(shader, kernel_entry);
+    if entry != LANES8 {
+        kernel = kernel
+            .with("TRANS_A", f64::from(u8::from(spec.trans_a)))
+            .with("TRANS_B", f64::from(u8::from(spec.trans_b)));
+    }
     if let Some(conv) = conv {
         kernel = kernel.with(conv.override_name(), 1.0);
     }
