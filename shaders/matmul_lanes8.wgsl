@@ -120,9 +120,6 @@ struct Params {
 
 override B_CONV: bool = false;
 override A_CONV: bool = false;
-// Some K chunk is not a multiple of the 32-wide K step (see `b_block`):
-// the host sets it, so that the other products skip the test.
-override K_TAIL: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(7) var<storage, read> bias4: array<vec4<f32>>;
@@ -221,8 +218,9 @@ fn transposed_if(m: mat4x4<f32>, t: bool) -> mat4x4<f32> {
     return mat4x4<f32>(select(m[0], mt[0], t), select(m[1], mt[1], t), select(m[2], mt[2], t), select(m[3], mt[3], t));
 }
 
-// Rows r0 + 4g .. r0 + 4g + 4 of op(A) over k .. k + 4 (zero past k_end;
-// rows past M are clamped and their sums never stored).
+// Rows r0 + 4g .. r0 + 4g + 4 of op(A) over k .. k + 4 (clamped to the
+// last four before k_end: such a lane's slice is never handed out, see
+// `tile_products`; rows past M are clamped and their sums never stored).
 fn a_group(base: u32, r0: u32, k: u32, k_end: u32) -> mat4x4<f32> {
     let kk = min(k, k_end - 4u);
     var m: mat4x4<f32>;
@@ -250,9 +248,6 @@ fn a_group(base: u32, r0: u32, k: u32, k_end: u32) -> mat4x4<f32> {
         let first = base + select(r * p.k + kk, kk * p.m + r, trans) / 4u;
         let step = select(p.k, p.m, trans) / 4u;
         m = transposed_if(mat4x4<f32>(a_load(first), a_load(first + step), a_load(first + 2u * step), a_load(first + 3u * step)), trans);
-    }
-    if k >= k_end {
-        return mat4x4<f32>();
     }
     return m;
 }
@@ -333,13 +328,9 @@ fn next_grad_pixel(q: vec3<u32>) -> vec3<u32> {
     return vec3<u32>(select(q.x, q.x + 1u, wrap_y), select(select(q.y, q.y + 1u, wrap_x), 0u, wrap_y), select(q.z + 1u, 0u, wrap_x));
 }
 
-// op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns.
-// Rows are clamped for the loads; past k_end, with K_TAIL, the block is
-// zeros, as A's values there: a clamped row would do against A's zeros,
-// but an infinity in it would turn into NaN (0·∞) where the sum is
-// infinite. Without K_TAIL no K step ends past k_end.
-fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
-    let kk = min(k, k_end - 4u);
+// op(B)[k..k+4, c..c+4]: column t is row k + t over the four columns
+// (k + 4 ≤ the chunk's end: see `tile_products`).
+fn b_block(base: u32, c: u32, kk: u32) -> mat4x4<f32> {
     var m: mat4x4<f32>;
     if B_CONV {
         let px = pixels;
@@ -357,9 +348,6 @@ fn b_block(base: u32, c: u32, k: u32, k_end: u32) -> mat4x4<f32> {
         let first = base + select(kk * p.n + c, c * p.k + kk, trans) / 4u;
         let step = select(p.n, p.k, trans) / 4u;
         m = transposed_if(mat4x4<f32>(b_load(first), b_load(first + step), b_load(first + 2u * step), b_load(first + 3u * step)), trans);
-    }
-    if K_TAIL && k >= k_end {
-        return mat4x4<f32>();
     }
     return m;
 }
@@ -462,9 +450,13 @@ fn tile_products(wg: vec3<u32>, lid: vec3<u32>, lane: u32) -> Tile {
         let a = a_rows(base_a, r0, k + 4u * lane, k_end);
         let a2 = a_rows(base_a, r0 + 16u, k + 4u * lane, k_end);
         // Lane j's slice of every row, handed to all lanes, against B's
-        // rows k + 4j .. + 4.
-        for (var j = 0u; j < 8u; j++) {
-            let b = b_block(base_b, lc, k + 4u * j, k_end);
+        // rows k + 4j .. + 4, for the lanes whose slice starts before the
+        // chunk's end (K and the chunks are multiples of 4). Stopping there,
+        // rather than multiplying zeros past the end, keeps an infinity in
+        // B from turning into NaN (0·∞), and one variant serves every K.
+        let lanes_in_k = min(8u, (k_end - k) / 4u);
+        for (var j = 0u; j < lanes_in_k; j++) {
+            let b = b_block(base_b, lc, k + 4u * j);
             acc = accumulate(acc, lane_at(a, j), b);
             acc2 = accumulate(acc2, lane_at(a2, j), b);
         }

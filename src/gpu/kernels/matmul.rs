@@ -224,8 +224,6 @@ fn plan(
 const LANES8: &str = "matmul_forward_lanes8";
 const LANES8_IMAGE: &str = "matmul_image_lanes8";
 const TILED: &str = "matmul_tiled";
-/// The values of K that one step of the lanes8 kernel's loop covers.
-const LANES8_K_STEP: usize = 32;
 
 /// Whether the lavapipe kernel may run: the adapter allows it and both
 /// operands fit its textures (`Gpu::operand_texture_height`; only operands of
@@ -578,12 +576,6 @@ fn launch(
     }
     if let Some(conv) = conv {
         kernel = kernel.with(conv.override_name(), 1.0);
-    }
-    if entry == LANES8 {
-        // Whether a K step of 32 can end past its chunk's end (the last
-        // chunk's length is K mod chunk).
-        let tail = !chunk.is_multiple_of(LANES8_K_STEP) || !s.k.is_multiple_of(LANES8_K_STEP);
-        kernel = kernel.with("K_TAIL", f64::from(u8::from(tail)));
     }
     if entry == "matmul_split_partial" {
         gpu.dispatch(
