@@ -59,8 +59,10 @@ struct Params {
     has_bias: u32,
     // Output channels, for the direct kernels and phase_weights_forward.
     o: u32,
+    // The direct kernels: 1 for the input gradient with flipped taps (see
+    // conv2d_direct_forward_vec4), else 0.
+    flip: u32,
     _pad0: u32,
-    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -542,11 +544,14 @@ fn window(lo: vec4<f32>, hi: vec4<f32>, shift: u32) -> vec4<f32> {
 // loads of x. ox0 is a multiple of 4, so the window's shift is the same
 // in every invocation.
 //
-// With FLIP it makes the input gradient of such a conv at stride 1, itself
-// a conv of dy: p.c counts dy's channels (the conv's outputs), p.o the
-// gradient's (the conv's inputs), and the weight of a tap is the conv's
-// w[c, o, KH−1−ky, KW−1−kx] (padding KH−1−pad, set by the host).
-override FLIP: bool = false;
+// With p.flip it makes the input gradient of such a conv at stride 1,
+// itself a conv of dy: p.c counts dy's channels (the conv's outputs), p.o
+// the gradient's (the conv's inputs), and the weight of a tap is the conv's
+// w[c, o, KH−1−ky, KW−1−kx] (padding KH−1−pad, set by the host). A uniform
+// read with selects, not an override constant: one pipeline, compiled
+// once, serves both (lavapipe compiles each pipeline with LLVM at its
+// first launch; ~0.3 s for conv2d_direct3_forward_vec4), and not an `if`
+// (see "No `if` here may test uniforms alone" in matmul_lanes8.wgsl).
 
 @compute @workgroup_size(WORKGROUP)
 fn conv2d_direct_forward_vec4(
@@ -567,6 +572,7 @@ fn conv2d_direct_forward_vec4(
     let b = plane / p.o;
     let o = plane - b * p.o;
     let start = i32(ox0) - i32(p.pad);
+    let flip = p.flip != 0u;
     var acc = vec4<f32>(0.0);
     for (var c = 0u; c < p.c; c++) {
         for (var ky = 0u; ky < p.kh; ky++) {
@@ -575,18 +581,15 @@ fn conv2d_direct_forward_vec4(
                 continue;
             }
             let row = (b * p.c + c) * p.h + u32(iy);
-            var w_row = ((o * p.c + c) * p.kh + ky) * p.kw;
-            if FLIP {
-                // Last tap of row KH−1−ky of w[c, o], read backwards.
-                w_row = ((c * p.o + o) * p.kh + p.kh - 1u - ky) * p.kw + p.kw - 1u;
-            }
+            // Flipped: the last tap of row KH−1−ky of w[c, o], read backwards.
+            let w_row = select(((o * p.c + c) * p.kh + ky) * p.kw, ((c * p.o + o) * p.kh + p.kh - 1u - ky) * p.kw + p.kw - 1u, flip);
             // Tap kx reads x[start + kx .. + 4]: vec4 t, `shift` values in.
             var t = start >> 2u;
             var shift = u32(start & 3);
             var lo = x_block(row, t);
             var hi = x_block(row, t + 1);
             for (var kx = 0u; kx < p.kw; kx++) {
-                let tap = select(w_row + kx, w_row - kx, FLIP);
+                let tap = select(w_row + kx, w_row - kx, flip);
                 acc = fma(vec4<f32>(weights[tap]), window(lo, hi, shift), acc);
                 shift += 1u;
                 if shift == 4u {
@@ -734,19 +737,16 @@ fn taps3(acc: vec4<f32>, win: Windows, k: vec3<f32>) -> vec4<f32> {
     return fma(vec4<f32>(k.z), win.w2, fma(vec4<f32>(k.y), win.w1, fma(vec4<f32>(k.x), win.w0, acc)));
 }
 
-// Kernel row ky of output channel o and input channel c; with FLIP the
+// Kernel row ky of output channel o and input channel c; with p.flip the
 // input gradient's tap, w[c, o, 2 − ky, 2 − kx] (see conv2d_direct_forward_vec4).
 fn kernel_row3(o: u32, c: u32, ky: u32) -> vec3<f32> {
-    if FLIP {
-        let r = ((c * p.o + o) * 3u + 2u - ky) * 3u;
-        return vec3<f32>(weights[r + 2u], weights[r + 1u], weights[r]);
-    }
-    let r = ((o * p.c + c) * 3u + ky) * 3u;
-    return vec3<f32>(weights[r], weights[r + 1u], weights[r + 2u]);
+    let flip = p.flip != 0u;
+    let r = select(((o * p.c + c) * 3u + ky) * 3u, ((c * p.o + o) * 3u + 2u - ky) * 3u, flip);
+    return vec3<f32>(weights[select(r, r + 2u, flip)], weights[r + 1u], weights[select(r + 2u, r, flip)]);
 }
 
 // conv2d_direct_forward_vec4 for 3×3 kernels with padding 1 (a DCGAN
-// generator's last conv, and with FLIP its input gradient): four outputs of
+// generator's last conv, and with p.flip its input gradient): four outputs of
 // each of four rows per invocation. Each input row's three windows are
 // loaded once and feed every output row they reach, and the taps are
 // written out, so a channel costs 18 vec4 loads of x and 9 of weights for

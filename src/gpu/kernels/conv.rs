@@ -48,7 +48,9 @@ struct Params {
     slope: f32,
     has_bias: u32,
     o: u32,
-    _pad: [u32; 2],
+    /// The direct kernels' flipped taps (`launch_direct`).
+    flip: u32,
+    _pad: u32,
 }
 
 /// All sizes of one convolution: x [B, C, H, W], w [O, C, KH, KW], y [B, O, OH, OW].
@@ -195,7 +197,8 @@ fn params(s: &ConvShape, spec: Conv2dSpec, bias: bool, act: Activation) -> Resul
         slope,
         has_bias: u32::from(bias),
         o: u("output channels", s.o)?,
-        _pad: [0; 2],
+        flip: 0,
+        _pad: 0,
     })
 }
 
@@ -525,8 +528,11 @@ fn launch_direct(
     } else {
         ("conv2d_direct_forward_vec4", quads * s.oh)
     };
-    let kernel = Kernel::new(Shader::Conv, entry).with("FLIP", f64::from(u8::from(flip)));
-    launch_kernel(gpu, &kernel, p, invocations, bufs);
+    let p = Params {
+        flip: u32::from(flip),
+        ..*p
+    };
+    launch_kernel(gpu, &Kernel::new(Shader::Conv, entry), &p, invocations, bufs);
 }
 
 /// The input gradient of a conv that `takes_direct`, as the direct conv of
