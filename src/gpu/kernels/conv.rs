@@ -532,7 +532,8 @@ fn launch_direct(
         flip: u32::from(flip),
         ..*p
     };
-    launch_kernel(gpu, &Kernel::new(Shader::Conv, entry), &p, invocations, bufs);
+    let kernel = Kernel::new(Shader::Conv, entry);
+    launch_kernel(gpu, &kernel, &p, invocations, bufs);
 }
 
 /// The input gradient of a conv that `takes_direct`, as the direct conv of
