@@ -3,7 +3,8 @@
 // matmul_forward_vec4 in matmul.wgsl (M, N and K multiples of 4; split K by
 // workgroup z) and its bias and output bindings; A and B come as textures.
 // Params and activation codes are copies of matmul.wgsl's (WGSL has no
-// include): keep them in sync; the conv_* fields are this kernel's own.
+// include): keep them in sync; the fields after `batch` are this
+// kernel's own.
 //
 // With B_CONV, op(B) is not stored: it is the im2col matrix of a conv's
 // input x, held NHWC in B's texture, row kk = (ky·KW + kx)·C + c and
@@ -427,7 +428,7 @@ struct Tile {
 fn tile_products(wg: vec3<u32>, lid: vec3<u32>, lane: u32) -> Tile {
     let r0 = wg.y * 32u;
     // Lanes past N load a valid column and store nothing; none returns
-    // early, since every lane takes part in the broadcasts.
+    // early, since every lane takes part in the shuffles.
     let lc = min(wg.x * 32u + lid.x * 4u, p.n - 4u);
     let z = wg.z % p.batch;
     let k_begin = (wg.z / p.batch) * p.chunk;

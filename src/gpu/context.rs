@@ -132,7 +132,7 @@ impl Gpu {
 
     /// A CPU adapter whose subgroups are always 8 lanes (lavapipe on AVX2):
     /// the matmul takes `matmul_lanes8.wgsl` there. Its workgroups of 8
-    /// invocations are then exactly one subgroup, which its broadcasts need.
+    /// invocations are then exactly one subgroup, which its shuffles need.
     pub fn lanes8(&self) -> bool {
         let info = &self.inner.info;
         self.is_cpu()

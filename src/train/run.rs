@@ -172,13 +172,14 @@ fn progress(step: u64, total: u64, rate: f64, m: &Metrics, tty: bool) {
 
 /// Said before the first step of a process: a driver compiles each kernel
 /// at its first launch, which on lavapipe with a cold Mesa shader cache (a
-/// fresh machine) takes 5-10 s before any progress line (the default
-/// DCGAN's first step took 7.5 s in a slow spell: BENCHMARKS.md, session
-/// 13); later runs reuse the driver's cache. A line of its own, not a
-/// progress line: it stays true while the first steps run.
+/// fresh machine) takes 5-15 s before any progress line (the default
+/// DCGAN's one-step run took 7.7 s in a slow spell, the larger W3's start
+/// 10.9-12.2 s: BENCHMARKS.md, session 13); later runs reuse the driver's
+/// cache. A line of its own, not a progress line: it stays true while the
+/// first steps run.
 fn first_step_notice() {
     eprintln!(
-        "first step: compiling kernels for this adapter (5-10 s on lavapipe without a shader cache)"
+        "first step: compiling kernels for this adapter (5-15 s on lavapipe without a shader cache)"
     );
 }
 

@@ -64,7 +64,7 @@ fn info_lists_the_chosen_adapter() {
 #[test]
 fn training_says_what_its_first_step_waits_for() {
     // A fresh machine's driver compiles every kernel during the first step
-    // (5-10 s on lavapipe): a line says so before any progress line.
+    // (5-15 s on lavapipe): a line says so before any progress line.
     let dir = std::env::temp_dir().join(format!("gpugan-cli-first-step-{}", std::process::id()));
     let dir_arg = dir.to_str().unwrap();
     let args = [

@@ -453,7 +453,7 @@ fn workgroup_tiles_equal_register_tiles_to_the_bit() {
 
 #[test]
 fn an_infinity_in_b_stays_an_infinity_on_every_family() {
-    // K = 20 ends inside every kernel's K step (4 of lanes8's 32, 4 of the
+    // K = 20 ends inside every kernel's K step (20 of lanes8's 32, 4 of the
     // workgroup tiles' 16). The K values past its end must add nothing:
     // a kernel that clamps B there and zeroes only A adds 0·∞ = NaN where
     // the sum is +∞. B[19, 0] is +∞ and every A
