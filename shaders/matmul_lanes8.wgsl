@@ -66,7 +66,7 @@
 // and compile the shader again at every dispatch that binds new uniforms.
 // It did so for this kernel once the transposes became uniforms: without a
 // warm Mesa shader cache, ~0.6 s a dispatch and W1 11–12 s an iteration.
-// Such choices are selects instead.
+// Such choices are selects instead (tests/suite/uniform_branches.rs).
 //
 // The operands are read from rgba32float textures, not storage buffers: a
 // storage load whose address differs by lane is a loop over the 8 lanes

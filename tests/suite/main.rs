@@ -31,3 +31,4 @@ mod shaders;
 mod spectral;
 mod toy;
 mod training;
+mod uniform_branches;
