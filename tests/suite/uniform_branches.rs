@@ -167,35 +167,33 @@ impl Scope<'_> {
     }
 }
 
+/// Every function of `module`, entry points first, with its name and the
+/// arguments `marks` says some call site fills from uniforms alone.
+fn functions<'a>(
+    module: &'a Module,
+    marks: &UniformArgs,
+) -> Vec<(String, &'a Function, Vec<bool>)> {
+    let entry_points = module
+        .entry_points
+        .iter()
+        .map(|ep| (ep.name.clone(), &ep.function, Vec::new()));
+    let helpers = module.functions.iter().map(|(h, f)| {
+        let args = marks.get(&h).cloned().unwrap_or_default();
+        (f.name.clone().unwrap_or_default(), f, args)
+    });
+    entry_points.chain(helpers).collect()
+}
+
 /// Every branch of `module` that tests uniforms alone.
 fn uniform_branches(module: &Module) -> Vec<String> {
-    let no_args: Vec<bool> = Vec::new();
     let mut marks = UniformArgs::new();
-    let scopes = |marks: &UniformArgs| -> Vec<(String, Handle<Function>, Vec<bool>)> {
-        module
-            .functions
-            .iter()
-            .map(|(h, f)| {
-                let name = f.name.clone().unwrap_or_default();
-                (name, h, marks.get(&h).cloned().unwrap_or_default())
-            })
-            .collect()
-    };
     // Arguments marked at one call site can mark those of its callees.
     loop {
         let mut changed = false;
-        for ep in &module.entry_points {
+        for (_, function, args) in functions(module, &marks) {
             let scope = Scope {
                 module,
-                function: &ep.function,
-                args: &no_args,
-            };
-            changed |= scope.mark_uniform_args(&mut marks);
-        }
-        for (_, h, args) in scopes(&marks) {
-            let scope = Scope {
-                module,
-                function: &module.functions[h],
+                function,
                 args: &args,
             };
             changed |= scope.mark_uniform_args(&mut marks);
@@ -205,18 +203,10 @@ fn uniform_branches(module: &Module) -> Vec<String> {
         }
     }
     let mut found = Vec::new();
-    for ep in &module.entry_points {
+    for (name, function, args) in functions(module, &marks) {
         let scope = Scope {
             module,
-            function: &ep.function,
-            args: &no_args,
-        };
-        found.extend(scope.uniform_branches(&ep.name));
-    }
-    for (name, h, args) in scopes(&marks) {
-        let scope = Scope {
-            module,
-            function: &module.functions[h],
+            function,
             args: &args,
         };
         found.extend(scope.uniform_branches(&name));
