@@ -6,9 +6,10 @@
 //! (BENCHMARKS.md item 43). That shader keeps such choices as selects;
 //! this test finds an `if`, `switch` or `break if` in it whose condition
 //! depends on uniforms and constants alone, following a helper's arguments
-//! to its callers. (Other shaders have such `if`s, which cold-against-warm
-//! profiles show not recompiling today; the trap's size test is Mesa's,
-//! not ours, so the one shader where it struck is held to the rule.)
+//! to its callers (not a helper's return value: a branch on one would pass
+//! unseen). Other shaders have such `if`s, which cold-against-warm profiles
+//! show not recompiling today; the trap's size test is Mesa's, not ours, so
+//! the one shader where it struck is held to the rule.
 
 use std::collections::HashMap;
 
