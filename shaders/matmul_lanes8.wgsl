@@ -363,6 +363,13 @@ fn lane_at(r: Rows, j: u32) -> Rows {
     return Rows(lane_of(r.g0, j), lane_of(r.g1, j), lane_of(r.g2, j), lane_of(r.g3, j));
 }
 
+// The bias's i-th vec4, or zeros without a bias. A select, not an `if` on
+// has_bias (see the top): the load always runs, clamped, since without a
+// bias A stands in for the binding.
+fn bias_quad(i: u32) -> vec4<f32> {
+    return select(vec4<f32>(0.0), bias4[min(i, arrayLength(&bias4) - 1u)], p.has_bias != 0u);
+}
+
 // matmul_image_lanes8: act(row + bias of its channel) into the conv's
 // output image, value by value (a phase's pixels are every other one).
 fn store_image_row(row: u32, v: vec4<f32>, bias: f32) {
@@ -379,8 +386,7 @@ fn store_image_group(r0: u32, acc: mat4x4<f32>) {
     if r0 >= p.m {
         return;
     }
-    // As in matmul_forward_lanes8.
-    let bias_rows = select(vec4<f32>(0.0), bias4[min(r0 / 4u, arrayLength(&bias4) - 1u)], p.has_bias != 0u);
+    let bias_rows = bias_quad(r0 / 4u);
     store_image_row(r0, acc[0], bias_rows.x);
     store_image_row(r0 + 1u, acc[1], bias_rows.y);
     store_image_row(r0 + 2u, acc[2], bias_rows.z);
@@ -477,9 +483,7 @@ fn matmul_forward_lanes8(
     if c >= p.n {
         return;
     }
-    // A select, not an `if` on has_bias (see the top): the load always
-    // runs, clamped, since without a bias A stands in for the binding.
-    let bias_v = select(vec4<f32>(0.0), bias4[min(c / 4u, arrayLength(&bias4) - 1u)], p.has_bias != 0u);
+    let bias_v = bias_quad(c / 4u);
     let base_c = wg.z * p.stride_c / 4u;
     store_rows(base_c, r0, c, tile.top, bias_v);
     store_rows(base_c, r0 + 16u, c, tile.bottom, bias_v);
