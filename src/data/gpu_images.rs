@@ -3,7 +3,9 @@
 
 use super::ImageSet;
 use crate::error::Result;
-use crate::gpu::kernels::data::{gather_images_into, gather_onehot_into, upload_bytes, upload_u32};
+use crate::gpu::kernels::data::{
+    gather_images_into, gather_onehot_into, upload_bytes, upload_u32, write_u32,
+};
 use crate::gpu::{Gpu, Tensor};
 
 pub struct GpuImages {
@@ -66,8 +68,22 @@ impl GpuImages {
 
     /// Continues from `position` in `epoch` (a resumed run).
     pub fn seek(&mut self, gpu: &Gpu, epoch: u64, position: usize) -> Result<()> {
-        self.order = upload_u32(gpu, &epoch_permutation(self.count, self.seed, epoch))?;
-        (self.epoch, self.position) = (epoch, position.min(self.count));
+        self.start_epoch(gpu, epoch)?;
+        self.position = position.min(self.count);
+        Ok(())
+    }
+
+    /// Writes `epoch`'s permutation over the previous one, in the same
+    /// buffer: a new one would be an allocation after warm-up, and would
+    /// shift which pooled buffers later tensors get, so that dozens of
+    /// dispatches needed new bind groups at each epoch.
+    fn start_epoch(&mut self, gpu: &Gpu, epoch: u64) -> Result<()> {
+        write_u32(
+            gpu,
+            &self.order,
+            &epoch_permutation(self.count, self.seed, epoch),
+        )?;
+        (self.epoch, self.position) = (epoch, 0);
         Ok(())
     }
 
@@ -81,9 +97,7 @@ impl GpuImages {
         labelled: bool,
     ) -> Result<(Tensor, Option<Tensor>)> {
         if self.position + batch > self.count {
-            self.epoch += 1;
-            self.position = 0;
-            self.order = upload_u32(gpu, &epoch_permutation(self.count, self.seed, self.epoch))?;
+            self.start_epoch(gpu, self.epoch + 1)?;
         }
         let [c, h, w] = self.image_shape;
         let out = gpu.empty(&[batch, c, h, w])?;

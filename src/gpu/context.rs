@@ -239,7 +239,7 @@ impl Gpu {
         // Pending commands may still use the recycled buffer: submit them first,
         // since write_buffer runs ahead of anything recorded but not submitted.
         let mut rec = self.inner.recorder.lock().unwrap();
-        rec.flush(&self.inner.queue);
+        rec.flush_keeping_slots(&self.inner.queue);
         self.inner
             .queue
             .write_buffer(t.buffer(), t.offset_bytes(), bytemuck::cast_slice(data));
@@ -252,7 +252,7 @@ impl Gpu {
         crate::error::expect_shape("write", "element count", &[t.len()], &[data.len()])?;
         // write_buffer runs ahead of recorded work: submit that work first.
         let mut rec = self.inner.recorder.lock().unwrap();
-        rec.flush(&self.inner.queue);
+        rec.flush_keeping_slots(&self.inner.queue);
         self.inner
             .queue
             .write_buffer(t.buffer(), t.offset_bytes(), bytemuck::cast_slice(data));

@@ -8,7 +8,9 @@
 
 pub(crate) struct Recorder {
     encoder: Option<wgpu::CommandEncoder>,
+    /// The slots recorded since the last submit, from arena offset `base`.
     params: Vec<u8>,
+    base: u64,
     pub arena: wgpu::Buffer,
     pub align: u64,
     pub stats: RecorderStats,
@@ -37,6 +39,7 @@ impl Recorder {
         Self {
             encoder: None,
             params: Vec::new(),
+            base: 0,
             arena,
             align,
             stats: RecorderStats::default(),
@@ -49,15 +52,15 @@ impl Recorder {
             bytes.len() as u64 <= self.align,
             "kernel params larger than one arena slot"
         );
-        if self.params.len() as u64 + self.align > self.arena.size() {
+        if self.base + self.params.len() as u64 + self.align > self.arena.size() {
             self.flush(queue);
         }
-        let offset = self.params.len() as u64;
+        let slot = self.params.len();
         self.stats.dispatches += 1;
         self.params.extend_from_slice(bytes);
-        self.params.resize((offset + self.align) as usize, 0);
+        self.params.resize(slot + self.align as usize, 0);
         let _ = self.encoder(device);
-        offset
+        self.base + slot as u64
     }
 
     pub fn encoder(&mut self, device: &wgpu::Device) -> &mut wgpu::CommandEncoder {
@@ -68,15 +71,38 @@ impl Recorder {
         })
     }
 
-    /// Submits everything recorded so far (nothing if nothing was recorded).
+    /// Submits everything recorded so far (nothing if nothing was recorded);
+    /// the next dispatch's params take the arena's first slot, which the
+    /// work submitted before has done with by the time the write for the
+    /// next submit runs.
     pub fn flush(&mut self, queue: &wgpu::Queue) {
-        if let Some(encoder) = self.encoder.take() {
-            if !self.params.is_empty() {
-                queue.write_buffer(&self.arena, 0, &self.params);
-            }
-            queue.submit([encoder.finish()]);
-            self.stats.submits += 1;
-            self.params.clear();
+        self.submit(queue);
+        self.base = 0;
+    }
+
+    /// Submits everything recorded so far, as `flush`, but the next
+    /// dispatch's params take the slot after the last one: for a write that
+    /// must follow the work recorded before it (`Gpu::write`). Dispatches
+    /// then keep the arena offsets, and so the cached bind groups, that
+    /// they have without the write, although it comes at a different point
+    /// of each training iteration (a new epoch's permutation).
+    pub fn flush_keeping_slots(&mut self, queue: &wgpu::Queue) {
+        if let Some(bytes) = self.submit(queue) {
+            self.base += bytes;
         }
+    }
+
+    /// Writes the slots recorded since the last submit and submits: the
+    /// slots' bytes, or None if nothing was recorded.
+    fn submit(&mut self, queue: &wgpu::Queue) -> Option<u64> {
+        let encoder = self.encoder.take()?;
+        if !self.params.is_empty() {
+            queue.write_buffer(&self.arena, self.base, &self.params);
+        }
+        queue.submit([encoder.finish()]);
+        self.stats.submits += 1;
+        let bytes = self.params.len() as u64;
+        self.params.clear();
+        Some(bytes)
     }
 }

@@ -10,14 +10,7 @@ use gpugan::train::checkpoint::{self, Checkpoint};
 use gpugan::train::loss::LossKind;
 use gpugan::train::{DataSpec, LrDecay, OptKind, TrainConfig, Trainer};
 
-use crate::common::gpu;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gpugan-ckpt-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::common::{gpu, temp_dir};
 
 pub fn toy(hidden: usize) -> TrainConfig {
     TrainConfig {
@@ -195,7 +188,7 @@ fn a_failed_write_leaves_the_previous_checkpoint_whole() {
 
 #[test]
 fn prune_keeps_the_newest() {
-    let dir = temp_dir("prune");
+    let dir = temp_dir("ckpt-prune");
     std::fs::create_dir_all(dir.join("checkpoints")).unwrap();
     for step in [5, 10, 15, 20] {
         std::fs::write(checkpoint::path_for(&dir, step), b"x").unwrap();
@@ -220,7 +213,7 @@ fn a_stopped_run_saves_and_resumes_to_the_end() {
 
     use gpugan::train::run::{ResumeChanges, RunControl, resume, train_with};
 
-    let dir = temp_dir("stop");
+    let dir = temp_dir("ckpt-stop");
     let config = TrainConfig {
         out: dir.clone(),
         steps: 6,

@@ -118,3 +118,23 @@ pub fn assert_close(case: &str, got: &[f32], want: &[f64], tol: f64) {
 pub fn central_difference(f: impl Fn(f64) -> f64, x: f64, h: f64) -> f64 {
     (f(x + h) - f(x - h)) / (2.0 * h)
 }
+
+/// An empty scratch folder for one test: `gpugan-<name>-<pid>` under the
+/// system's temporary folder (names are unique across the suite).
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("gpugan-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An IDX images file (magic 0x803) of `n` images of rows × cols bytes,
+/// the bytes counting up modulo 251.
+pub fn idx_images(n: u32, rows: u32, cols: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for word in [0x0000_0803u32, n, rows, cols] {
+        bytes.extend(word.to_be_bytes());
+    }
+    bytes.extend((0..n * rows * cols).map(|i| (i % 251) as u8));
+    bytes
+}

@@ -9,23 +9,7 @@ use gpugan::gpu::kernels::data::{
     gather_images_into, gather_onehot_into, onehot_from_uniform, upload_bytes, upload_u32,
 };
 
-use crate::common::{Rng, assert_close, gpu, poisoned, read, upload};
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("gpugan-data-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn idx_images(n: u32, rows: u32, cols: u32) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    for word in [0x0000_0803u32, n, rows, cols] {
-        bytes.extend(word.to_be_bytes());
-    }
-    bytes.extend((0..n * rows * cols).map(|i| (i % 251) as u8));
-    bytes
-}
+use crate::common::{Rng, assert_close, gpu, idx_images, poisoned, read, temp_dir, upload};
 
 fn error_of(path: &std::path::Path) -> String {
     idx::load(path).expect_err("should fail").to_string()
@@ -33,7 +17,7 @@ fn error_of(path: &std::path::Path) -> String {
 
 #[test]
 fn idx_round_trip_raw_and_gzipped_with_labels() {
-    let dir = temp_dir("ok");
+    let dir = temp_dir("data-ok");
     let images = idx_images(5, 3, 4);
     std::fs::write(dir.join("train-images-idx3-ubyte"), &images).unwrap();
     let mut labels = vec![0, 0, 8, 1, 0, 0, 0, 5];
@@ -61,7 +45,7 @@ fn idx_round_trip_raw_and_gzipped_with_labels() {
 
 #[test]
 fn malformed_idx_files_are_named_with_the_problem() {
-    let dir = temp_dir("bad");
+    let dir = temp_dir("data-bad");
     let images = idx_images(4, 28, 28);
 
     let truncated = dir.join("truncated-images-idx3-ubyte");
@@ -101,7 +85,7 @@ fn malformed_idx_files_are_named_with_the_problem() {
         "{msg}"
     );
 
-    let empty = temp_dir("empty");
+    let empty = temp_dir("data-empty");
     let msg = error_of(&empty);
     assert!(msg.contains("train-images-idx3-ubyte"), "{msg}");
 }
@@ -156,6 +140,48 @@ fn gather_matches_twin_across_the_permutation() {
             &want,
             1e-7,
         );
+    }
+}
+
+#[test]
+fn batches_follow_each_epochs_permutation() {
+    use gpugan::data::ImageSet;
+    use gpugan::data::gpu_images::GpuImages;
+    let mut rng = Rng::new(142);
+    let (count, len, batch, seed) = (7, 5, 3, 11);
+    let set = ImageSet {
+        pixels: (0..count * len)
+            .map(|_| (rng.next_u64() % 256) as u8)
+            .collect(),
+        count,
+        channels: 1,
+        height: 1,
+        width: len,
+        labels: Some((0..count as u8).collect()),
+    };
+    let mut images = GpuImages::new(gpu(), &set, seed).unwrap();
+    // Two full batches per epoch (the seventh image is skipped), so batches
+    // 2 and 4 start epochs 1 and 2. All six are gathered before any is
+    // read: a new permutation must not reach the gathers recorded before it.
+    let batches: Vec<_> = (0..6)
+        .map(|_| {
+            let (out, onehot) = images.next_batch(gpu(), batch, true).unwrap();
+            (out, onehot.unwrap(), images.epoch, images.position)
+        })
+        .collect();
+    for (step, (out, onehot, epoch, position)) in batches.iter().enumerate() {
+        let offset = 3 * (step % 2);
+        assert_eq!((*epoch, *position), ((step / 2) as u64, offset + batch));
+        let order = epoch_permutation(count, seed, *epoch);
+        let image = |i: usize| order[offset + i] as usize;
+        let want: Vec<f64> = (0..batch * len)
+            .map(|i| f64::from(set.pixels[image(i / len) * len + i % len]) / 127.5 - 1.0)
+            .collect();
+        assert_close(&format!("batch {step}"), &read(out), &want, 1e-7);
+        let want: Vec<f64> = (0..batch * count)
+            .map(|i| f64::from(u8::from(image(i / count) == i % count)))
+            .collect();
+        assert_close(&format!("labels {step}"), &read(onehot), &want, 0.0);
     }
 }
 

@@ -1,16 +1,11 @@
 //! `folder:` data: centre crop, resize, channel conversion, class
 //! sub-folders as labels, and errors that name the file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gpugan::data::folder;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gpugan-folder-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use crate::common::temp_dir;
 
 /// A w×h RGB image whose middle square is (r, g, b) and whose margins are black.
 fn framed(path: &Path, w: u32, h: u32, rgb: [u8; 3]) {
@@ -25,7 +20,7 @@ fn framed(path: &Path, w: u32, h: u32, rgb: [u8; 3]) {
 
 #[test]
 fn images_of_any_size_are_cropped_resized_and_channel_major() {
-    let dir = temp_dir("crop");
+    let dir = temp_dir("folder-crop");
     // Wide, tall and square images, png and jpg: the centre square is one
     // colour, so after the crop every pixel is that colour (jpg up to its loss).
     framed(&dir.join("a.png"), 60, 30, [200, 100, 50]);
@@ -70,7 +65,7 @@ fn images_of_any_size_are_cropped_resized_and_channel_major() {
 
 #[test]
 fn class_sub_folders_become_labels() {
-    let dir = temp_dir("classes");
+    let dir = temp_dir("folder-classes");
     for (class, count) in [("cat", 2), ("dog", 3), ("empty", 0)] {
         std::fs::create_dir_all(dir.join(class)).unwrap();
         for i in 0..count {
@@ -89,7 +84,7 @@ fn class_sub_folders_become_labels() {
 
 #[test]
 fn bad_folders_and_files_name_the_path_and_the_problem() {
-    let empty = temp_dir("empty");
+    let empty = temp_dir("folder-empty");
     let e = folder::load(&empty, 28, 1).unwrap_err().to_string();
     assert!(
         e.contains(&empty.display().to_string()) && e.contains("no .png"),
@@ -100,7 +95,7 @@ fn bad_folders_and_files_name_the_path_and_the_problem() {
     let e = folder::load(&missing, 28, 1).unwrap_err().to_string();
     assert!(e.contains("nowhere") && e.contains("not a folder"), "{e}");
 
-    let dir = temp_dir("broken");
+    let dir = temp_dir("folder-broken");
     framed(&dir.join("good.png"), 8, 8, [1, 2, 3]);
     std::fs::write(dir.join("broken.png"), b"\x89PNG\r\n\x1a\nnot really").unwrap();
     let e = folder::load(&dir, 28, 1).unwrap_err().to_string();

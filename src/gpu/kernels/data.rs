@@ -27,10 +27,21 @@ pub fn upload_bytes(gpu: &Gpu, bytes: &[u8]) -> Result<Tensor> {
     gpu.upload(&words, &[words.len()])
 }
 
+/// u32 values (indices) as the f32s with their bits, which tensors hold.
+fn as_bits(values: &[u32]) -> Vec<f32> {
+    values.iter().map(|&v| f32::from_bits(v)).collect()
+}
+
 /// Stores u32 values (indices) bit for bit in a tensor.
 pub fn upload_u32(gpu: &Gpu, values: &[u32]) -> Result<Tensor> {
-    let bits: Vec<f32> = values.iter().map(|&v| f32::from_bits(v)).collect();
+    let bits = as_bits(values);
     gpu.upload(&bits, &[bits.len()])
+}
+
+/// Overwrites `t` with u32 values bit for bit, in order with the work
+/// recorded before it (`Gpu::write`).
+pub fn write_u32(gpu: &Gpu, t: &Tensor, values: &[u32]) -> Result<()> {
+    gpu.write(t, &as_bits(values))
 }
 
 /// out [batch, ..image] ← images `order[offset..offset + batch]` (mod count),
