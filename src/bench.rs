@@ -11,9 +11,9 @@
 use std::time::Instant;
 
 use crate::error::Result;
-use crate::gpu::Gpu;
 use crate::gpu::kernels::matmul::{MatmulSpec, matmul_into};
 use crate::gpu::kernels::random::{RandomKey, uniform};
+use crate::gpu::{AdapterChoice, Gpu, Profile};
 use crate::train::loss::LossKind;
 use crate::train::{DataSpec, ModelKind, OptKind, TrainConfig, Trainer};
 
@@ -131,6 +131,23 @@ pub fn training_profile(gpu: &Gpu, w: Workload) -> Result<String> {
     trainer.iteration()?;
     trainer.metrics()?;
     Ok(gpu.take_profile().map(|p| p.report()).unwrap_or_default())
+}
+
+/// The first iteration of `w` (building the nets and their pipelines
+/// included) kernel by kernel, each dispatch submitted and waited for
+/// alone, in a device of its own, so that every pipeline is built at its
+/// first launch here: where start-up goes. Also the seconds from opening
+/// the device to the end of the iteration (longer than without profiling).
+pub fn first_iteration_profile(choice: &AdapterChoice, w: Workload) -> Result<(Profile, f64)> {
+    let config = workload_config(w).expect("a training workload");
+    let start = Instant::now();
+    let gpu = Gpu::new(choice)?;
+    gpu.start_profiling()?;
+    let mut trainer = Trainer::new(&gpu, config)?;
+    trainer.iteration()?;
+    trainer.metrics()?;
+    let seconds = start.elapsed().as_secs_f64();
+    Ok((gpu.take_profile().unwrap_or_default(), seconds))
 }
 
 /// Matmuls recorded per timed sample on a GPU, where one 1024³ product

@@ -38,7 +38,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn bench(choice: &gpugan::AdapterChoice, args: &cli::BenchArgs) -> anyhow::Result<()> {
-    use gpugan::bench::{Workload, matmul_lines, training_line, training_profile};
+    use gpugan::bench::{
+        Workload, first_iteration_profile, matmul_lines, training_line, training_profile,
+    };
     let launched = std::time::Instant::now();
     let gpu = gpugan::Gpu::new(choice)?;
     let device_s = launched.elapsed().as_secs_f64();
@@ -54,7 +56,16 @@ fn bench(choice: &gpugan::AdapterChoice, args: &cli::BenchArgs) -> anyhow::Resul
         None => vec![Workload::W1, Workload::W2, Workload::W3, Workload::M],
     };
     for w in workloads {
-        if w == Workload::M {
+        if args.profile_first {
+            if w != Workload::M {
+                let (profile, seconds) = first_iteration_profile(choice, w)?;
+                println!(
+                    "{} first iteration, each dispatch alone, in a new device: {seconds:.1} s",
+                    format!("{w:?}").to_lowercase()
+                );
+                print!("{}", profile.report());
+            }
+        } else if w == Workload::M {
             for line in matmul_lines(&gpu, args.iters)? {
                 println!("{line}");
             }

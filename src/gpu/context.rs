@@ -48,25 +48,39 @@ pub enum MatmulKernels {
     Workgroup,
 }
 
-/// Seconds and launches per kernel entry point, from running every dispatch
-/// on its own (submit and wait): slow, for finding where time goes.
+/// Seconds and launches per kernel (entry point and override constants),
+/// from running every dispatch on its own (submit and wait): slow, for
+/// finding where time goes.
 #[derive(Clone, Debug, Default)]
 pub struct Profile {
-    pub kernels: std::collections::BTreeMap<String, (f64, u64)>,
+    pub kernels: std::collections::BTreeMap<String, KernelTime>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KernelTime {
+    pub seconds: f64,
+    pub launches: u64,
+    /// The first launch's seconds: with the profile started before the
+    /// kernel's first use, this includes building its pipeline (which a
+    /// CPU driver such as lavapipe compiles at that launch).
+    pub first: f64,
 }
 
 impl Profile {
     /// Kernels by total time, largest first, one line each.
     pub fn report(&self) -> String {
         let mut rows: Vec<_> = self.kernels.iter().collect();
-        rows.sort_by(|a, b| b.1.0.total_cmp(&a.1.0));
-        let total: f64 = rows.iter().map(|r| r.1.0).sum();
+        rows.sort_by(|a, b| b.1.seconds.total_cmp(&a.1.seconds));
+        let total: f64 = rows.iter().map(|r| r.1.seconds).sum();
         let mut s = format!("{total:.3} s in {} kernels\n", rows.len());
-        for (name, (secs, n)) in rows {
+        for (name, t) in rows {
             s += &format!(
-                "{name:<32} {secs:8.3} s {:5.1}% {n:7} launches {:8.1} µs each\n",
-                100.0 * secs / total.max(1e-12),
-                1e6 * secs / *n as f64
+                "{name:<40} {:8.3} s {:5.1}% {:7} launches {:9.1} µs each, first {:7.1} ms\n",
+                t.seconds,
+                100.0 * t.seconds / total.max(1e-12),
+                t.launches,
+                1e6 * t.seconds / t.launches as f64,
+                1e3 * t.first,
             );
         }
         s
@@ -412,13 +426,17 @@ impl Gpu {
             // Profiling is a diagnostic: a lost device shows up at the next sync.
             let _ = self.wait();
             let name = if std::env::var_os("GPUGAN_PROFILE_GRID").is_some() {
-                format!("{} {:?}", kernel.entry, workgroups)
+                format!("{} {:?}", kernel.label(), workgroups)
             } else {
-                kernel.entry.to_string()
+                kernel.label()
             };
+            let seconds = start.elapsed().as_secs_f64();
             let entry = profile.kernels.entry(name).or_default();
-            entry.0 += start.elapsed().as_secs_f64();
-            entry.1 += 1;
+            if entry.launches == 0 {
+                entry.first = seconds;
+            }
+            entry.seconds += seconds;
+            entry.launches += 1;
         }
     }
 

@@ -14,7 +14,7 @@ mod tensor;
 
 pub use adapter::{AdapterChoice, AdapterReport, list_adapters};
 pub use buffer_pool::PoolStats;
-pub use context::{Gpu, MatmulKernels, Profile};
+pub use context::{Gpu, KernelTime, MatmulKernels, Profile};
 pub use pipelines::Kernel;
 pub use recorder::RecorderStats;
 pub use tensor::{Tensor, VIEW_ALIGN};

@@ -28,6 +28,16 @@ impl Kernel {
         self
     }
 
+    /// The entry point and its override constants, as a profile names it:
+    /// `matmul_forward_lanes8 A_CONV=1`.
+    pub fn label(&self) -> String {
+        let mut label = self.entry.to_string();
+        for (name, value) in &self.constants {
+            label += &format!(" {name}={value}");
+        }
+        label
+    }
+
     fn key(&self) -> PipelineKey {
         let constants = self
             .constants

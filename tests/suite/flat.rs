@@ -235,7 +235,7 @@ fn trainer_updates_each_network_with_one_optimizer_dispatch() {
         .kernels
         .iter()
         .filter(|(name, _)| name.starts_with("adam_step"))
-        .map(|(_, &(_, launches))| launches)
+        .map(|(_, time)| time.launches)
         .sum();
     assert_eq!(adam, 6, "{}", profile.report());
 }

@@ -25,6 +25,7 @@ mod norm;
 mod optim;
 mod penalty;
 mod pool;
+mod profile;
 mod random;
 mod reduce;
 mod shaders;
