@@ -135,9 +135,10 @@ pub fn training_profile(gpu: &Gpu, w: Workload) -> Result<String> {
 
 /// The first iteration of `w` (building the nets and their pipelines
 /// included) kernel by kernel, each dispatch submitted and waited for
-/// alone, in a device of its own, so that every pipeline is built at its
-/// first launch here: where start-up goes. Also the seconds from opening
-/// the device to the end of the iteration (longer than without profiling).
+/// alone, in a device of its own, so that each kernel's first launch
+/// includes building its pipeline: where start-up goes. Also the seconds
+/// from opening the device to the end of the iteration (longer than
+/// without profiling).
 pub fn first_iteration_profile(choice: &AdapterChoice, w: Workload) -> Result<(Profile, f64)> {
     let config = workload_config(w).expect("a training workload");
     let start = Instant::now();

@@ -75,9 +75,10 @@ pub struct BenchArgs {
     /// Also time one iteration kernel by kernel (each dispatch run alone)
     #[arg(long)]
     pub profile: bool,
-    /// Instead, time the first iteration of each workload kernel by kernel
-    /// in a fresh device: each kernel's first launch includes building its
-    /// pipeline (with MESA_SHADER_CACHE_DISABLE=1, lavapipe's compile)
+    /// Instead, time the first iteration of each training workload kernel
+    /// by kernel in a new device (--iters does not apply): each kernel's
+    /// first launch includes building its pipeline (with
+    /// MESA_SHADER_CACHE_DISABLE=1, lavapipe's whole compile)
     #[arg(long, conflicts_with = "profile")]
     pub profile_first: bool,
 }

@@ -57,7 +57,9 @@ fn bench(choice: &gpugan::AdapterChoice, args: &cli::BenchArgs) -> anyhow::Resul
     };
     for w in workloads {
         if args.profile_first {
-            if w != Workload::M {
+            if w == Workload::M {
+                println!("m: not profiled (--profile-first times training workloads)");
+            } else {
                 let (profile, seconds) = first_iteration_profile(choice, w)?;
                 println!(
                     "{} first iteration, each dispatch alone, in a new device: {seconds:.1} s",

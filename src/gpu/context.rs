@@ -61,9 +61,20 @@ pub struct KernelTime {
     pub seconds: f64,
     pub launches: u64,
     /// The first launch's seconds: with the profile started before the
-    /// kernel's first use, this includes building its pipeline (which a
-    /// CPU driver such as lavapipe compiles at that launch).
+    /// kernel's first use, this includes building its pipeline and any
+    /// compile the driver leaves to the first launch (lavapipe's).
     pub first: f64,
+}
+
+impl KernelTime {
+    /// Adds one launch of `seconds`.
+    pub fn record(&mut self, seconds: f64) {
+        if self.launches == 0 {
+            self.first = seconds;
+        }
+        self.seconds += seconds;
+        self.launches += 1;
+    }
 }
 
 impl Profile {
@@ -204,7 +215,7 @@ impl Gpu {
     }
 
     /// From now on every dispatch is submitted and waited for on its own and
-    /// its time charged to its entry point, until `take_profile`.
+    /// its time charged to its kernel (`Kernel::label`), until `take_profile`.
     pub fn start_profiling(&self) -> Result<()> {
         self.sync()?;
         *self.inner.profile.lock().unwrap() = Some(Profile::default());
@@ -374,7 +385,11 @@ impl Gpu {
         workgroups: [u32; 3],
     ) {
         let inner = &*self.inner;
+        // Timed for profiles: a new pipeline is built here (a GPU driver
+        // compiles it; lavapipe translates it, and compiles at its launch).
+        let build_start = std::time::Instant::now();
         let pipeline = inner.pipelines.get(&inner.device, kernel);
+        let build = build_start.elapsed();
         let heights: Vec<u32> = operands
             .iter()
             .map(|(_, t)| {
@@ -430,13 +445,8 @@ impl Gpu {
             } else {
                 kernel.label()
             };
-            let seconds = start.elapsed().as_secs_f64();
-            let entry = profile.kernels.entry(name).or_default();
-            if entry.launches == 0 {
-                entry.first = seconds;
-            }
-            entry.seconds += seconds;
-            entry.launches += 1;
+            let seconds = (build + start.elapsed()).as_secs_f64();
+            profile.kernels.entry(name).or_default().record(seconds);
         }
     }
 

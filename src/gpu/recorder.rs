@@ -25,7 +25,8 @@ pub struct RecorderStats {
     pub bind_groups: u64,
 }
 
-/// Slots in the params arena per submission; a full arena forces a submit.
+/// Slots in the params arena, shared by the submits between two `flush`es
+/// (see `flush_keeping_slots`); a full arena forces a `flush`.
 const ARENA_SLOTS: u64 = 2048;
 
 impl Recorder {

@@ -365,7 +365,9 @@ impl Trainer {
         // Submit what the last iteration recorded, if a read of its losses
         // has not already: every iteration's kernel params then start at
         // the beginning of the arena, so the bind groups cached in one serve
-        // the next (logged or not), still with one submit per iteration.
+        // the next (logged or not), still with one submit per iteration
+        // (two where an epoch starts after the first critic step: see
+        // `GpuImages::start_epoch`).
         self.gpu.submit();
         let lr = self.config.lr_at(self.step);
         self.opt_d.set_lr(lr);

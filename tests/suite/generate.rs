@@ -8,11 +8,10 @@ use gpugan::train::generate::{PathMode, latents, path_point};
 use gpugan::train::{DataSpec, TrainConfig, Trainer};
 
 use crate::checkpoint::toy;
-use crate::common::gpu;
+use crate::common::{gpu, temp_dir};
 
 fn checkpoint_of(config: TrainConfig, name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("gpugan-gen-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir(&format!("gen-{name}"));
     let mut t = Trainer::new(gpu(), config).unwrap();
     t.iteration().unwrap();
     let path = dir.join("model.safetensors");

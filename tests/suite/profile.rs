@@ -3,6 +3,16 @@
 
 use gpugan::AdapterChoice;
 use gpugan::bench::{Workload, first_iteration_profile};
+use gpugan::gpu::KernelTime;
+
+#[test]
+fn a_kernels_first_launch_is_kept_apart() {
+    let mut time = KernelTime::default();
+    for seconds in [3.0, 1.0, 1.0] {
+        time.record(seconds);
+    }
+    assert_eq!((time.seconds, time.launches, time.first), (5.0, 3, 3.0));
+}
 
 #[test]
 fn first_iteration_profile_times_every_kernels_first_launch() {
@@ -23,8 +33,8 @@ fn first_iteration_profile_times_every_kernels_first_launch() {
         );
     }
     // W1: one RMSprop dispatch per critic step (5) and one for G, all of
-    // one pipeline; the lanes8 matmul (lavapipe) or the register one,
-    // whose variants are named by their constants.
+    // one pipeline; and the thin products' split-K kernel, whose variants
+    // are named by their constants.
     let rmsprop: Vec<_> = profile
         .kernels
         .iter()
