@@ -54,7 +54,7 @@ struct Params {
     kw: u32,
     stride: u32,
     pad: u32,
-    act: u32,
+    // Leaky ReLU's slope (the activation is ACT).
     slope: f32,
     has_bias: u32,
     // Output channels, for the direct kernels and phase_weights_forward.
@@ -63,6 +63,7 @@ struct Params {
     // conv2d_direct_forward_vec4), else 0.
     flip: u32,
     _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -500,9 +501,13 @@ fn fold_forward_vec4(
     }
 }
 
-// Activation codes shared with src/gpu/kernels/matmul.rs.
+// The fused activation, codes shared with src/gpu/kernels/matmul.rs: a
+// pipeline constant, since a switch on a uniform runs every case for every
+// value on lavapipe (`Activation::specialise`).
+override ACT: u32 = 0u;
+
 fn activate(v: f32) -> f32 {
-    switch p.act {
+    switch ACT {
         case 1u: { return max(v, 0.0); }
         case 2u: { return select(p.slope * v, v, v > 0.0); }
         case 3u: { return tanh(clamp(v, -15.0, 15.0)); }
@@ -535,7 +540,9 @@ fn window(lo: vec4<f32>, hi: vec4<f32>, shift: u32) -> vec4<f32> {
     }
 }
 
-// y = act(conv2d(x, w) + bias) without im2col, for stride 1 and few output
+// y = conv2d(x, w) + bias without im2col (the activation is bias_act's pass
+// after it: fused, it would split the kernel into one pipeline per
+// activation, the input gradient's included), for stride 1 and few output
 // channels (a generator's last conv to the image), where the lowered
 // matmul is a thin one and the im2col matrix is C·KH·KW times the output.
 // One invocation makes four neighbouring outputs of one row (W and OW
@@ -548,12 +555,10 @@ fn window(lo: vec4<f32>, hi: vec4<f32>, shift: u32) -> vec4<f32> {
 // itself a conv of dy: p.c counts dy's channels (the conv's outputs), p.o
 // the gradient's (the conv's inputs), and the weight of a tap is the conv's
 // w[c, o, KH−1−ky, KW−1−kx] (padding KH−1−pad, set by the host). A uniform
-// read with selects, not an override constant: one pipeline, compiled
-// once, serves both (lavapipe compiles each pipeline with LLVM at its
-// first launch; ~0.3 s for conv2d_direct3_forward_vec4), and not an `if`
-// (see "No `if` here may test uniforms alone" in matmul_lanes8.wgsl;
-// `activate`'s switch on p.act is such a test, and a cold profile
-// against a warm one shows no recompiles of these kernels in W3).
+// read with selects, not an override constant: one pipeline serves both
+// where their activations agree (lavapipe compiles each pipeline with LLVM
+// at its first launch), and not an `if` (see "No `if` here may test
+// uniforms alone" in matmul_lanes8.wgsl).
 
 @compute @workgroup_size(WORKGROUP)
 fn conv2d_direct_forward_vec4(
@@ -603,7 +608,7 @@ fn conv2d_direct_forward_vec4(
             }
         }
     }
-    dst4[e4] = activate4(acc + select(0.0, bias[o], p.has_bias != 0u));
+    dst4[e4] = acc + select(0.0, bias[o], p.has_bias != 0u);
 }
 
 // In place over t [batch, c, h, w]; without a bias the host binds any buffer
@@ -807,16 +812,16 @@ fn conv2d_direct3_forward_vec4(
     }
     let bias_v = select(0.0, bias[o], p.has_bias != 0u);
     let first = (plane * p.oh + oy0) * quads + u32(t);
-    dst4[first] = activate4(a0 + bias_v);
+    dst4[first] = a0 + bias_v;
     // Rows past OH (its last band) are not stored.
     if oy0 + 1u < p.oh {
-        dst4[first + quads] = activate4(a1 + bias_v);
+        dst4[first + quads] = a1 + bias_v;
     }
     if oy0 + 2u < p.oh {
-        dst4[first + 2u * quads] = activate4(a2 + bias_v);
+        dst4[first + 2u * quads] = a2 + bias_v;
     }
     if oy0 + 3u < p.oh {
-        dst4[first + 3u * quads] = activate4(a3 + bias_v);
+        dst4[first + 3u * quads] = a3 + bias_v;
     }
 }
 

@@ -33,6 +33,8 @@ struct Params {
     stride_a: u32,
     stride_b: u32,
     stride_c: u32,
+    // The activation's code, read by matmul_lanes8.wgsl (which shares these
+    // params); the kernels here take it as ACT.
     act: u32,
     slope: f32,
     // Split-K entries only: chunks of K, their length, and the batch count.
@@ -43,6 +45,9 @@ struct Params {
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
+// The fused activation (ACT_* below, 0 for none), a pipeline constant: a
+// switch on a uniform runs every case for every value on lavapipe.
+override ACT: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -59,7 +64,7 @@ fn stable_tanh4(v: vec4<f32>) -> vec4<f32> {
 }
 
 fn activate4(v: vec4<f32>) -> vec4<f32> {
-    switch p.act {
+    switch ACT {
         case ACT_RELU: { return max(v, vec4<f32>(0.0)); }
         case ACT_LEAKY_RELU: { return select(v * p.slope, v, v > vec4<f32>(0.0)); }
         case ACT_TANH: { return stable_tanh4(v); }

@@ -26,10 +26,10 @@ struct Params {
     plane: u32,
     eps: f32,
     momentum: f32,
-    // batch_norm_apply: the activation's code and leaky ReLU's slope.
-    act: u32,
+    // batch_norm_apply: leaky ReLU's slope (the activation is ACT).
     slope: f32,
     _pad0: u32,
+    _pad1: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -190,9 +190,12 @@ fn batch_norm_stats_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
 // Activation codes and expressions of matmul.wgsl's epilogue (WGSL has no
 // include). ReLU, leaky ReLU and tanh are elementwise.wgsl's too, so fusing
 // them here changes no bits; sigmoid is the epilogue's 1/(1 + e^−v), not
-// elementwise's stable_sigmoid.
+// elementwise's stable_sigmoid. A pipeline constant: a switch on a uniform
+// runs every case for every value on lavapipe (`Activation::specialise`).
+override ACT: u32 = 0u;
+
 fn activate4(v: vec4<f32>) -> vec4<f32> {
-    switch p.act {
+    switch ACT {
         case 1u: { return max(v, vec4<f32>(0.0)); }
         case 2u: { return select(p.slope * v, v, v > vec4<f32>(0.0)); }
         case 3u: { return tanh(clamp(v, vec4<f32>(-15.0), vec4<f32>(15.0))); }

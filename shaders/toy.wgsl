@@ -5,14 +5,18 @@
 //   KIND 0, 8 gaussians:  centre 2·(cos kπ/4, sin kπ/4), σ 0.02, all / √2
 //   KIND 1, 25 gaussians: centre 2·(i − 2, j − 2), σ 0.05, all / 2√2
 //   KIND 2, swiss roll:   t = 1.5π(1 + 2u), (t cos t, t sin t) + 0.25·noise, all / 7.5
-// Constants are shared with src/data/toy.rs.
+// Its CPU twin with the same constants: tests/reference/toy.rs.
 
 struct Params {
     n: u32,
-    kind: u32,
     _pad0: u32,
     _pad1: u32,
+    _pad2: u32,
 }
+
+// The distribution, a pipeline constant: a switch on a uniform runs every
+// case for every value on lavapipe.
+override KIND: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> u: array<f32>;
@@ -34,7 +38,7 @@ fn toy_sample(
     }
     let e = vec2<f32>(noise[2u * i], noise[2u * i + 1u]);
     var point: vec2<f32>;
-    switch p.kind {
+    switch KIND {
         case 0u: {
             let k = min(u32(u[i] * 8.0), 7u);
             let angle = f32(k) * (PI / 4.0);

@@ -60,6 +60,9 @@ fn override_values(name: &str) -> Vec<f64> {
         "TRANS_A" | "TRANS_B" | "B_CONV" | "A_CONV" => vec![1.0],
         "LAYOUT" => vec![1.0, 2.0, 3.0],
         "CHANNEL_WORKGROUP" => vec![8.0, 16.0, 32.0],
+        // Activation::code_and_slope's codes; ToyKind's.
+        "ACT" => vec![1.0, 2.0, 3.0, 4.0],
+        "KIND" => vec![1.0, 2.0],
         // Every elementwise op code (and some unused ones: the switch's
         // default takes them).
         "OP" => (1..=40).map(f64::from).collect(),

@@ -10,6 +10,12 @@
 //! unseen). Other shaders have such `if`s, which cold-against-warm profiles
 //! show not recompiling today; the trap's size test is Mesa's, not ours, so
 //! the one shader where it struck is held to the rule.
+//!
+//! No shader may `switch` on uniforms alone: gallivm masks the lanes of
+//! each case and runs them all, so a uniform activation code ran tanh and
+//! e^−v for every value whatever the code (batch norm's apply 30% slower
+//! with ReLU, BENCHMARKS.md item 48). Such a choice is an override
+//! constant, which NIR folds away.
 
 use std::collections::HashMap;
 
@@ -227,6 +233,21 @@ fn the_lavapipe_matmul_branches_on_no_uniform_alone() {
         "{}: branches on uniforms alone (use select): {found:?}",
         Shader::MatmulLanes8.file_name()
     );
+}
+
+#[test]
+fn no_shader_switches_on_uniforms_alone() {
+    for shader in Shader::ALL {
+        let found: Vec<String> = uniform_branches(&parse(shader.source()))
+            .into_iter()
+            .filter(|b| b.ends_with(": switch"))
+            .collect();
+        assert!(
+            found.is_empty(),
+            "{}: switches on uniforms alone (use an override constant): {found:?}",
+            shader.file_name()
+        );
+    }
 }
 
 #[test]

@@ -44,13 +44,14 @@ struct Params {
     kw: u32,
     stride: u32,
     pad: u32,
-    act: u32,
+    /// Leaky ReLU's; the activation itself is the kernel's `ACT` constant
+    /// (`Activation::specialise`).
     slope: f32,
     has_bias: u32,
     o: u32,
     /// The direct kernels' flipped taps (`launch_direct`).
     flip: u32,
-    _pad: u32,
+    _pad: [u32; 2],
 }
 
 /// All sizes of one convolution: x [B, C, H, W], w [O, C, KH, KW], y [B, O, OH, OW].
@@ -180,7 +181,7 @@ const IDENTITY: Conv2dSpec = Conv2dSpec {
 };
 
 fn params(s: &ConvShape, spec: Conv2dSpec, bias: bool, act: Activation) -> Result<Params> {
-    let (act, slope) = act.code_and_slope();
+    let (_, slope) = act.code_and_slope();
     let u = |what, v| as_u32("conv2d", what, v);
     Ok(Params {
         batch: u("batch", s.batch)?,
@@ -193,12 +194,11 @@ fn params(s: &ConvShape, spec: Conv2dSpec, bias: bool, act: Activation) -> Resul
         kw: u("kernel width", s.kw)?,
         stride: u("stride", spec.stride)?,
         pad: u("padding", spec.padding)?,
-        act,
         slope,
         has_bias: u32::from(bias),
         o: u("output channels", s.o)?,
         flip: 0,
-        _pad: 0,
+        _pad: [0; 2],
     })
 }
 
@@ -210,10 +210,6 @@ fn launch_kernel(
     bufs: &[(u32, &Tensor)],
 ) {
     gpu.dispatch(kernel, p, bufs, gpu.grid(invocations, WORKGROUP_1D));
-}
-
-fn launch(gpu: &Gpu, entry: &'static str, p: &Params, invocations: usize, bufs: &[(u32, &Tensor)]) {
-    launch_kernel(gpu, &Kernel::new(Shader::Conv, entry), p, invocations, bufs);
 }
 
 /// Launches `entry` over a 2-D grid: x covers a row of `row` elements, z
@@ -463,18 +459,14 @@ fn bias_act(
     };
     let p = params(&shape, IDENTITY, bias.is_some(), act)?;
     let bias = bias.unwrap_or(stand_in);
-    if (h * w).is_multiple_of(4) {
-        // Four values of one plane per invocation.
-        launch(
-            gpu,
-            "bias_act_forward_vec4",
-            &p,
-            t.len() / 4,
-            &[(4, t), (3, bias)],
-        );
+    // Four values of one plane per invocation where the planes allow.
+    let (entry, invocations, bufs) = if (h * w).is_multiple_of(4) {
+        ("bias_act_forward_vec4", t.len() / 4, [(4, t), (3, bias)])
     } else {
-        launch(gpu, "bias_act_forward", &p, t.len(), &[(2, t), (3, bias)]);
-    }
+        ("bias_act_forward", t.len(), [(2, t), (3, bias)])
+    };
+    let kernel = act.specialise(Kernel::new(Shader::Conv, entry));
+    launch_kernel(gpu, &kernel, &p, invocations, &bufs);
     Ok(())
 }
 
@@ -625,10 +617,13 @@ pub fn conv2d_shared_into(
     expect_shape("conv2d", "output", &s.output(), out.shape())?;
     check_bias("conv2d", bias, s.o)?;
     if takes_direct(&s, spec) {
-        let p = params(&s, spec, bias.is_some(), act)?;
+        // The activation as a pass after it: as part of the kernel it
+        // would take a pipeline apart from the input gradient's, each
+        // compiled with LLVM on lavapipe (~0.25 s for the 3×3 kernel).
+        let p = params(&s, spec, bias.is_some(), Activation::None)?;
         let bufs = [(5, x), (6, w), (3, bias.unwrap_or(w)), (4, out)];
         launch_direct(gpu, (&s, spec.padding), false, &p, &bufs);
-        return Ok(());
+        return bias_act(gpu, out, &s, (None, w), act);
     }
     if let Some(implicit) = implicit_forward(gpu, &s, spec) {
         // The lavapipe kernel reads the im2col matrix straight from x held

@@ -20,6 +20,16 @@ pub enum Activation {
 }
 
 impl Activation {
+    /// `kernel` specialised to this activation by its shader's `ACT`
+    /// override constant (matmul.wgsl, conv.wgsl, norm.wgsl): NIR then
+    /// drops the other cases, where a switch on a uniform runs every case
+    /// for every value on lavapipe (gallivm masks each branch's lanes), tanh
+    /// and sigmoid included. The lavapipe matmul reads `act` from its
+    /// params instead, so that one variant serves every activation.
+    pub(crate) fn specialise(self, kernel: Kernel) -> Kernel {
+        kernel.with("ACT", f64::from(self.code_and_slope().0))
+    }
+
     pub(crate) fn code_and_slope(self) -> (u32, f32) {
         match self {
             Activation::None => (0, 0.0),
@@ -554,12 +564,15 @@ fn launch(
     } else {
         gpu.empty(&[splits * s.batch * s.m * s.n])?
     };
+    let partial_act = if splits > 1 || after.is_some() {
+        Activation::None
+    } else {
+        spec.activation
+    };
     let mut partial_params = params;
+    partial_params.act = partial_act.code_and_slope().0;
     if splits > 1 {
-        (partial_params.has_bias, partial_params.act) = (0, 0);
-    }
-    if after.is_some() {
-        partial_params.act = 0;
+        partial_params.has_bias = 0;
     }
     let shader = if entry == LANES8 {
         Shader::MatmulLanes8
@@ -570,9 +583,11 @@ fn launch(
     let kernel_entry = if image { LANES8_IMAGE } else { entry };
     let mut kernel = Kernel::new(shader, kernel_entry);
     if entry != LANES8 {
-        kernel = kernel
-            .with("TRANS_A", f64::from(u8::from(spec.trans_a)))
-            .with("TRANS_B", f64::from(u8::from(spec.trans_b)));
+        kernel = partial_act.specialise(
+            kernel
+                .with("TRANS_A", f64::from(u8::from(spec.trans_a)))
+                .with("TRANS_B", f64::from(u8::from(spec.trans_b))),
+        );
     }
     if let Some(conv) = conv {
         kernel = kernel.with(conv.override_name(), 1.0);
@@ -623,7 +638,9 @@ fn launch(
     }
     if splits > 1 {
         gpu.dispatch(
-            &Kernel::new(Shader::Matmul, "matmul_split_reduce"),
+            &spec
+                .activation
+                .specialise(Kernel::new(Shader::Matmul, "matmul_split_reduce")),
             &params,
             &[(3, bias_buf), (4, out), (9, &partial)],
             gpu.grid(s.batch * s.m * s.n, 64),

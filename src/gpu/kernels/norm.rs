@@ -16,9 +16,9 @@ struct Params {
     plane: u32,
     eps: f32,
     momentum: f32,
-    act: u32,
+    /// Leaky ReLU's; the activation itself is the kernel's `ACT` constant.
     slope: f32,
-    _pad: u32,
+    _pad: [u32; 2],
 }
 
 /// Per-channel kernels: at most this many invocations per workgroup...
@@ -60,9 +60,8 @@ fn params(op: &'static str, x: &Tensor, eps: f32, momentum: f32) -> Result<Param
         plane: as_u32(op, "plane", h * w)?,
         eps,
         momentum,
-        act: 0,
         slope: 0.0,
-        _pad: 0,
+        _pad: [0; 2],
     })
 }
 
@@ -73,9 +72,8 @@ fn per_channel(gpu: &Gpu, entry: &'static str, p: &Params, bufs: &[(u32, &Tensor
     gpu.dispatch(&kernel, p, bufs, [groups, 1, 1]);
 }
 
-fn per_element(gpu: &Gpu, entry: &'static str, p: &Params, n: usize, bufs: &[(u32, &Tensor)]) {
-    let grid = gpu.grid(n, WORKGROUP_1D);
-    gpu.dispatch(&Kernel::new(Shader::Norm, entry), p, bufs, grid);
+fn per_element(gpu: &Gpu, kernel: &Kernel, p: &Params, n: usize, bufs: &[(u32, &Tensor)]) {
+    gpu.dispatch(kernel, p, bufs, gpu.grid(n, WORKGROUP_1D));
 }
 
 /// Planes of multiples of 4 take the `_vec4` entries: four values of one
@@ -95,19 +93,17 @@ fn bindings(vec4: bool) -> (u32, u32, u32) {
     if vec4 { (15, 17, 16) } else { (1, 10, 11) }
 }
 
-/// A per-value kernel over n values: its `_vec4` entry where the planes
-/// allow it.
+/// A per-value kernel over n values, as (entry, invocations): its `_vec4`
+/// entry where the planes allow it.
 fn per_value(
-    gpu: &Gpu,
     (entry, entry_vec4): (&'static str, &'static str),
     p: &Params,
     n: usize,
-    bufs: &[(u32, &Tensor)],
-) {
+) -> (&'static str, usize) {
     if vec4_planes(p) {
-        per_element(gpu, entry_vec4, p, n / 4, bufs);
+        (entry_vec4, n / 4)
     } else {
-        per_element(gpu, entry, p, n, bufs);
+        (entry, n)
     }
 }
 
@@ -179,7 +175,7 @@ pub fn batch_norm_apply_into(
 ) -> Result<()> {
     let op = "batch_norm_apply";
     let mut p = params(op, x, 0.0, 0.0)?;
-    (p.act, p.slope) = act.code_and_slope();
+    (_, p.slope) = act.code_and_slope();
     check_channels(op, "weight", x, gamma)?;
     check_channels(op, "bias", x, beta)?;
     expect_shape(op, "output", x.shape(), out.shape())?;
@@ -195,14 +191,16 @@ pub fn batch_norm_apply_into(
         (9, beta),
         (ob, out),
     ];
-    if quads {
-        per_element(gpu, "batch_norm_apply_quads", &p, x.len() / 4, &bufs);
+    let (entry, invocations) = if quads {
+        ("batch_norm_apply_quads", x.len() / 4)
     } else if vec4_planes(&p) && p.plane >= 16 && x.len().is_multiple_of(16) {
         // Sixteen values an invocation (see the shader).
-        per_element(gpu, "batch_norm_apply_vec4x4", &p, x.len() / 16, &bufs);
+        ("batch_norm_apply_vec4x4", x.len() / 16)
     } else {
-        per_value(gpu, (op, "batch_norm_apply_vec4"), &p, x.len(), &bufs);
-    }
+        per_value((op, "batch_norm_apply_vec4"), &p, x.len())
+    };
+    let kernel = act.specialise(Kernel::new(Shader::Norm, entry));
+    per_element(gpu, &kernel, &p, invocations, &bufs);
     Ok(())
 }
 
@@ -259,7 +257,14 @@ pub fn batch_norm_grad_input_into(
         (13, dbeta),
         (14, dgamma),
     ];
-    per_value(gpu, (op, "batch_norm_grad_input_vec4"), &p, x.len(), &bufs);
+    let (entry, invocations) = per_value((op, "batch_norm_grad_input_vec4"), &p, x.len());
+    per_element(
+        gpu,
+        &Kernel::new(Shader::Norm, entry),
+        &p,
+        invocations,
+        &bufs,
+    );
     Ok(())
 }
 

@@ -19,8 +19,7 @@ pub enum ToyKind {
 #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Params {
     n: u32,
-    kind: u32,
-    _pad: [u32; 2],
+    _pad: [u32; 3],
 }
 
 /// Maps draws to points: `u` [B] uniform, `noise` [B, 2] normal → out [B, 2].
@@ -36,12 +35,11 @@ pub fn toy_sample_into(
     crate::error::expect_shape("toy_sample", "output", &[n, 2], out.shape())?;
     let params = Params {
         n: as_u32("toy_sample", "batch", n)?,
-        kind: kind as u32,
-        _pad: [0; 2],
+        _pad: [0; 3],
     };
     let buffers = [(1, u), (2, noise), (3, out)];
     gpu.dispatch(
-        &Kernel::new(Shader::Toy, "toy_sample"),
+        &Kernel::new(Shader::Toy, "toy_sample").with("KIND", f64::from(kind as u32)),
         &params,
         &buffers,
         gpu.grid(n, WORKGROUP_1D),
