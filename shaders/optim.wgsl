@@ -20,7 +20,7 @@ struct Params {
     beta2: f32, // Adam β2; RMSprop momentum
     eps: f32,
     weight_decay: f32,
-    bc1: f32, // Adam 1 − β1ᵗ; RMSprop: 1 when centered
+    bc1: f32, // Adam 1 − β1ᵗ
     bc2: f32, // Adam 1 − β2ᵗ
     clip: f32, // > 0: clamp θ to ±clip after the update
     _pad0: u32,
@@ -44,6 +44,12 @@ struct Params {
 @group(0) @binding(10) var<storage, read_write> state24: array<vec4<f32>>;
 
 const WORKGROUP: u32 = 256u;
+
+// RMSprop's variant, pipeline constants (not uniforms): gallivm runs both
+// sides of a branch on a uniform, under masks, so the momentum update's
+// division ran in plain RMSprop too.
+override CENTERED: bool = false;
+override MOMENTUM: bool = false;
 
 fn element_index(wg: vec3<u32>, lid: vec3<u32>, groups: vec3<u32>) -> u32 {
     return (wg.y * groups.x + wg.x) * WORKGROUP + lid.x;
@@ -78,12 +84,12 @@ fn rmsprop(theta_in: vec4<f32>, grad_in: vec4<f32>, s_in: vec4<f32>, a_in: vec4<
     let s = alpha * s_in + (1.0 - alpha) * g * g;
     var a = a_in;
     var avg = s;
-    if p.bc1 != 0.0 {
+    if CENTERED {
         a = alpha * a_in + (1.0 - alpha) * g;
         avg = s - a * a;
     }
     let d = sqrt(avg) + p.eps;
-    if momentum > 0.0 {
+    if MOMENTUM {
         let b = momentum * b_in + g / d;
         return Update(clipped(theta_in - p.lr * b), s, a, b);
     }
@@ -133,19 +139,19 @@ fn rmsprop_step(
         return;
     }
     var a_in = 0.0;
-    if p.bc1 != 0.0 {
+    if CENTERED {
         a_in = state1[i];
     }
     var b_in = 0.0;
-    if p.beta2 > 0.0 {
+    if MOMENTUM {
         b_in = state2[i];
     }
     let u = rmsprop(vec4<f32>(theta[i]), vec4<f32>(grad[i]), vec4<f32>(state0[i]), vec4<f32>(a_in), vec4<f32>(b_in));
     state0[i] = u.s0.x;
-    if p.bc1 != 0.0 {
+    if CENTERED {
         state1[i] = u.s1.x;
     }
-    if p.beta2 > 0.0 {
+    if MOMENTUM {
         state2[i] = u.s2.x;
     }
     theta[i] = u.theta.x;
@@ -165,19 +171,19 @@ fn rmsprop_step_vec4(
     // use: two of five loads saved in plain RMSprop, 12% of the update
     // (BENCHMARKS.md item 41).
     var a_in = vec4<f32>(0.0);
-    if p.bc1 != 0.0 {
+    if CENTERED {
         a_in = state14[i];
     }
     var b_in = vec4<f32>(0.0);
-    if p.beta2 > 0.0 {
+    if MOMENTUM {
         b_in = state24[i];
     }
     let u = rmsprop(theta4[i], grad4[i], state04[i], a_in, b_in);
     state04[i] = u.s0;
-    if p.bc1 != 0.0 {
+    if CENTERED {
         state14[i] = u.s1;
     }
-    if p.beta2 > 0.0 {
+    if MOMENTUM {
         state24[i] = u.s2;
     }
     theta4[i] = u.theta;

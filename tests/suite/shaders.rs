@@ -57,7 +57,7 @@ fn every_shader_file_is_registered() {
 /// translated as its own specialisation, one override at a time.
 fn override_values(name: &str) -> Vec<f64> {
     match name {
-        "TRANS_A" | "TRANS_B" | "B_CONV" | "A_CONV" => vec![1.0],
+        "TRANS_A" | "TRANS_B" | "B_CONV" | "A_CONV" | "CENTERED" | "MOMENTUM" => vec![1.0],
         "LAYOUT" => vec![1.0, 2.0, 3.0],
         "CHANNEL_WORKGROUP" => vec![8.0, 16.0, 32.0],
         // Activation::code_and_slope's codes; ToyKind's.

@@ -51,7 +51,7 @@ pub struct RmspropStep {
 /// invocations.
 fn launch(
     gpu: &Gpu,
-    entry: &'static str,
+    (entry, constants): (&'static str, &[(&'static str, bool)]),
     params: Params,
     buffers: &[(u32, &Tensor)],
 ) -> Result<()> {
@@ -70,8 +70,13 @@ fn launch(
         _ => (entry, 1, theta.len()),
     };
     let bound: Vec<(u32, &Tensor)> = buffers.iter().map(|&(b, t)| (b - 1 + first, t)).collect();
+    let kernel = constants
+        .iter()
+        .fold(Kernel::new(Shader::Optim, entry), |k, &(name, on)| {
+            k.with(name, f64::from(u8::from(on)))
+        });
     gpu.dispatch(
-        &Kernel::new(Shader::Optim, entry),
+        &kernel,
         &params,
         &bound,
         gpu.grid(invocations, WORKGROUP_1D),
@@ -102,7 +107,7 @@ pub fn adam_step(
     };
     launch(
         gpu,
-        "adam_step",
+        ("adam_step", &[]),
         params,
         &[(1, theta), (2, grad), (3, m), (4, v)],
     )
@@ -124,7 +129,6 @@ pub fn rmsprop_step(
         beta2: h.momentum,
         eps: h.eps,
         weight_decay: h.weight_decay,
-        bc1: if h.centered { 1.0 } else { 0.0 },
         clip: clip_param(h.clip)?,
         ..Params::default()
     };
@@ -135,7 +139,9 @@ pub fn rmsprop_step(
         (4, grad_avg),
         (5, momentum_buf),
     ];
-    launch(gpu, "rmsprop_step", params, &buffers)
+    // The variant is the pipeline's (optim.wgsl's CENTERED and MOMENTUM).
+    let variant = [("CENTERED", h.centered), ("MOMENTUM", h.momentum > 0.0)];
+    launch(gpu, ("rmsprop_step", &variant), params, &buffers)
 }
 
 /// The shader's `clip`: 0 for none; a bound must be positive (a bound of 0
