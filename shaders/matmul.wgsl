@@ -73,6 +73,19 @@ fn activate4(v: vec4<f32>) -> vec4<f32> {
     }
 }
 
+// Bias entry `col`, or 0 without a bias; bias_quad: the i-th vec4 (bias4
+// below). Selects, not an `if` on has_bias: lavapipe runs an `if` on
+// uniforms alone under masks and may inline and recompile it (see the top
+// of matmul_lanes8.wgsl). The load always runs, clamped, since without a
+// bias A stands in for the binding.
+fn bias_at(col: u32) -> f32 {
+    return select(0.0, bias[min(col, arrayLength(&bias) - 1u)], p.has_bias != 0u);
+}
+
+fn bias_quad(i: u32) -> vec4<f32> {
+    return select(vec4<f32>(0.0), bias4[min(i, arrayLength(&bias4) - 1u)], p.has_bias != 0u);
+}
+
 // ---------------------------------------------------------------- any shape
 
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -143,10 +156,7 @@ fn matmul_forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
         acc[3] = fma(vec4<f32>(a_at(base_a, r3, kk)), bv, acc[3]);
     }
 
-    var bias_v = vec4<f32>(0.0);
-    if p.has_bias != 0u {
-        bias_v = vec4<f32>(bias[col0], bias[c1], bias[c2], bias[c3]);
-    }
+    let bias_v = vec4<f32>(bias_at(col0), bias_at(c1), bias_at(c2), bias_at(c3));
     let base_c = wg.z * p.stride_c;
     store_row(base_c, row0, col0, activate4(acc[0] + bias_v));
     store_row(base_c, row0 + 1u, col0, activate4(acc[1] + bias_v));
@@ -220,10 +230,7 @@ fn store_block(base: u32, r0: u32, c0: u32, acc: mat4x4<f32>) {
     if c0 >= p.n {
         return;
     }
-    var bias_v = vec4<f32>(0.0);
-    if p.has_bias != 0u {
-        bias_v = bias4[c0 / 4u];
-    }
+    let bias_v = bias_quad(c0 / 4u);
     let rows = transpose(acc);
     let n4 = p.n / 4u;
     let first = base + (r0 * p.n + c0) / 4u;
@@ -290,10 +297,8 @@ fn matmul_forward_vec4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invo
 @group(0) @binding(9) var<storage, read_write> partial: array<f32>;
 
 fn epilogue(col: u32, v: f32) -> f32 {
-    var x = v;
-    if p.has_bias != 0u {
-        x += bias[col];
-    }
+    // v itself without a bias (v + 0 would turn −0 into +0).
+    let x = select(v, v + bias_at(col), p.has_bias != 0u);
     return activate4(vec4<f32>(x)).x;
 }
 
