@@ -556,9 +556,9 @@ fn window(lo: vec4<f32>, hi: vec4<f32>, shift: u32) -> vec4<f32> {
 // the gradient's (the conv's inputs), and the weight of a tap is the conv's
 // w[c, o, KH−1−ky, KW−1−kx] (padding KH−1−pad, set by the host). A uniform
 // read with selects, not an override constant: one pipeline serves both
-// where their activations agree (lavapipe compiles each pipeline with LLVM
-// at its first launch), and not an `if` (see "No `if` here may test
-// uniforms alone" in matmul_lanes8.wgsl).
+// (lavapipe compiles each pipeline with LLVM at its first launch; the
+// activation is bias_act's pass after the forward), and not an `if` (see
+// "No `if` here may test uniforms alone" in matmul_lanes8.wgsl).
 
 @compute @workgroup_size(WORKGROUP)
 fn conv2d_direct_forward_vec4(

@@ -5,15 +5,18 @@
 //! its transposes became uniforms, ~0.6 s a dispatch without a warm Mesa
 //! shader cache, W1 11–12 s an iteration (BENCHMARKS.md item 43). Or
 //! gallivm runs every side of the branch under lane masks. Batch norm's
-//! apply, switching on a uniform activation code, ran ~30% slower a launch
-//! in W3 than with the code as an override constant (with the same
+//! apply, switching on a uniform activation code, took ~1.4× as long a
+//! launch in W3 as with the code as an override constant (with the same
 //! uniforms at every dispatch the two ran alike, so which cost it paid is
-//! not pinned down); RMSprop's `if`s on its variant cost it 13–18%
-//! (item 48). So no shader branches on uniforms alone: a choice is an
-//! override constant, which NIR folds away, or a select. This test finds
-//! an `if`, `switch` or `break if` whose condition depends on uniforms and
-//! constants alone, following a helper's arguments to its callers (not a
-//! helper's return value: a branch on one would pass unseen).
+//! not pinned down); RMSprop with `if`s on its variant ~1.15× (item 48).
+//! So no shader branches on uniforms alone: a choice is an override
+//! constant, which NIR folds away, or a select. This test finds an `if`,
+//! `switch` or `break if` whose condition depends on uniforms and
+//! constants alone, following a helper's arguments to its callers. It
+//! does not follow a helper's return value or a value kept in a `var`
+//! (conv.wgsl's `window` switches on a shift kept so, which its loop steps
+//! and every invocation shares: four swizzles): a branch on one passes
+//! unseen.
 
 use std::collections::HashMap;
 
