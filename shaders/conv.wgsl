@@ -502,8 +502,8 @@ fn fold_forward_vec4(
 }
 
 // The fused activation, codes shared with src/gpu/kernels/matmul.rs: a
-// pipeline constant, since a switch on a uniform runs every case for every
-// value on lavapipe (`Activation::specialise`).
+// pipeline constant, not a uniform (`Activation::specialise`; no shader
+// branches on uniforms alone: tests/suite/uniform_branches.rs).
 override ACT: u32 = 0u;
 
 fn activate(v: f32) -> f32 {

@@ -45,8 +45,9 @@ struct Params {
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
-// The fused activation (ACT_* below, 0 for none), a pipeline constant: a
-// switch on a uniform runs every case for every value on lavapipe.
+// The fused activation (ACT_* below, 0 for none), a pipeline constant, not
+// a uniform (no shader branches on uniforms alone: see
+// tests/suite/uniform_branches.rs).
 override ACT: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -74,10 +75,9 @@ fn activate4(v: vec4<f32>) -> vec4<f32> {
 }
 
 // Bias entry `col`, or 0 without a bias; bias_quad: the i-th vec4 (bias4
-// below). Selects, not an `if` on has_bias: lavapipe runs an `if` on
-// uniforms alone under masks and may inline and recompile it (see the top
-// of matmul_lanes8.wgsl). The load always runs, clamped, since without a
-// bias A stands in for the binding.
+// below). Selects, not an `if` on has_bias (no branch on uniforms alone:
+// see the top of matmul_lanes8.wgsl). The load always runs, clamped, since
+// without a bias A stands in for the binding.
 fn bias_at(col: u32) -> f32 {
     return select(0.0, bias[min(col, arrayLength(&bias) - 1u)], p.has_bias != 0u);
 }

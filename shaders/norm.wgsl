@@ -190,8 +190,9 @@ fn batch_norm_stats_vec4(@builtin(global_invocation_id) gid: vec3<u32>) {
 // Activation codes and expressions of matmul.wgsl's epilogue (WGSL has no
 // include). ReLU, leaky ReLU and tanh are elementwise.wgsl's too, so fusing
 // them here changes no bits; sigmoid is the epilogue's 1/(1 + e^−v), not
-// elementwise's stable_sigmoid. A pipeline constant: a switch on a uniform
-// runs every case for every value on lavapipe (`Activation::specialise`).
+// elementwise's stable_sigmoid. A pipeline constant: switching on a uniform
+// code took this pass ~1.4× as long in W3 on lavapipe
+// (`Activation::specialise`, BENCHMARKS.md item 48).
 override ACT: u32 = 0u;
 
 fn activate4(v: vec4<f32>) -> vec4<f32> {

@@ -45,9 +45,9 @@ struct Params {
 
 const WORKGROUP: u32 = 256u;
 
-// RMSprop's variant, pipeline constants (not uniforms): gallivm runs both
-// sides of a branch on a uniform, under masks, so the momentum update's
-// division ran in plain RMSprop too.
+// RMSprop's variant, pipeline constants: with `if`s on the uniforms
+// instead, plain RMSprop took ~15% longer on lavapipe (BENCHMARKS.md item
+// 48; gallivm may run both sides of such a branch under masks).
 override CENTERED: bool = false;
 override MOMENTUM: bool = false;
 

@@ -14,8 +14,8 @@ struct Params {
     _pad2: u32,
 }
 
-// The distribution, a pipeline constant: a switch on a uniform runs every
-// case for every value on lavapipe.
+// The distribution, a pipeline constant, not a uniform (no shader branches
+// on uniforms alone: tests/suite/uniform_branches.rs).
 override KIND: u32 = 0u;
 
 @group(0) @binding(0) var<uniform> p: Params;

@@ -22,10 +22,10 @@ pub enum Activation {
 impl Activation {
     /// `kernel` specialised to this activation by its shader's `ACT`
     /// override constant (matmul.wgsl, conv.wgsl, norm.wgsl): NIR then
-    /// drops the other cases, where a switch on a uniform runs every case
-    /// for every value on lavapipe (gallivm masks each branch's lanes), tanh
-    /// and sigmoid included. The lavapipe matmul reads `act` from its
-    /// params instead, so that one variant serves every activation.
+    /// drops the other cases. A switch on a uniform code made batch norm's
+    /// apply take ~1.4× as long in W3 on lavapipe (BENCHMARKS.md item 48).
+    /// The lavapipe matmul reads `act` from its params instead, with
+    /// selects, so that one variant serves every activation.
     pub(crate) fn specialise(self, kernel: Kernel) -> Kernel {
         kernel.with("ACT", f64::from(self.code_and_slope().0))
     }
